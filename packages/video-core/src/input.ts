@@ -1,0 +1,48 @@
+/**
+ * Input events from a console to the guest's synthetic keyboard and mouse.
+ *
+ * Mirrors OpenVMM's `input_core::InputData`: the keyboard speaks PC set-1 scancodes (an `0xE0`
+ * prefix in the high byte, e.g. `0xE048` for Up), the mouse absolute coordinates scaled to
+ * `0..=0x7FFF` on both axes, whatever the screen size.
+ */
+
+/** Largest absolute mouse coordinate on either axis. */
+export const MOUSE_ABSOLUTE_MAX = 0x7fff;
+
+/** Mouse button bits, in RFB order (bit 0 left, bit 1 middle, bit 2 right, bits 3/4 wheel). */
+export const MouseButton = {
+  LEFT: 0x01,
+  MIDDLE: 0x02,
+  RIGHT: 0x04,
+  WHEEL_UP: 0x08,
+  WHEEL_DOWN: 0x10,
+} as const;
+
+/** A key press or release as a set-1 scancode. */
+export interface KeyboardInput {
+  readonly kind: 'keyboard';
+  /** Set-1 make code; `0xE0xx` for extended keys. */
+  readonly code: number;
+  /** True for press (make), false for release (break). */
+  readonly make: boolean;
+}
+
+/** An absolute pointer state. */
+export interface MouseInput {
+  readonly kind: 'mouse';
+  /** Button mask, see {@link MouseButton}. */
+  readonly buttons: number;
+  /** 0..=0x7FFF across the screen width. */
+  readonly x: number;
+  /** 0..=0x7FFF across the screen height. */
+  readonly y: number;
+}
+
+/** Anything a console sends to the guest. */
+export type InputEvent = KeyboardInput | MouseInput;
+
+/** Where input events go (the guest's synthetic keyboard and mouse). */
+export interface InputSink {
+  /** Delivers one event; must not throw. */
+  send(event: InputEvent): void;
+}
