@@ -13,3 +13,6 @@ export * from './framebuffer.js';
 export * from './input.js';
 export * from './log.js';
 export * from './synthvid/protocol.js';
+export * from './synthvid/errors.js';
+export * from './synthvid/codec.js';
+export * from './synthvid/device.js';

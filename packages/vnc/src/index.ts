@@ -1,1 +1,24 @@
-export {};
+/**
+ * `@openvmm-vnc-ts/vnc`: an RFB (VNC) server for one connection.
+ *
+ * {@link VncConnection} speaks RFB to one client over a socket, reading pixels from any
+ * {@link FramebufferSource} and sending input to an `InputSink`. Serving many clients from one
+ * framebuffer, listening and limits belong to `@openvmm-vnc-ts/vnc-worker`.
+ */
+export * from './rfb.js';
+export * from './errors.js';
+export * from './receive-buffer.js';
+export * from './client-parser.js';
+export * from './pixel-format.js';
+export * from './pixel-convert.js';
+export * from './dirty-bitmap.js';
+export * from './byte-writer.js';
+export * from './framebuffer-source.js';
+export * from './encodings/encoder.js';
+export * from './encodings/raw.js';
+export * from './keysym-table.js';
+export * from './keyboard.js';
+export * from './pointer.js';
+export * from './server-messages.js';
+export * from './connection.js';
+export * from './tile-diff.js';

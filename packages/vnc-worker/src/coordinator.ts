@@ -1,0 +1,200 @@
+/**
+ * `VncCoordinator`: one listener, many RFB clients, one framebuffer.
+ *
+ * It accepts connections (enforcing the client limit before a single RFB byte is sent), applies
+ * the shared-flag policy when a client finishes its handshake, and fans out "what changed":
+ * device dirt rectangles (from the guest's DIRT messages) go to every client's own dirty
+ * bitmap; without device dirt, a periodic tile diff over the framebuffer finds changes once for
+ * all clients. Each client sends when it has asked, so a slow client only delays itself and
+ * never loses a region: its bitmap keeps accumulating until it asks again.
+ */
+
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { type DirtyRect, type InputSink, type Logger, silentLogger } from '@openvmm-vnc-ts/video-core';
+import { DirtyBitmap, type FramebufferSource, TileDiffer, VncConnection } from '@openvmm-vnc-ts/vnc';
+import type { VncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
+
+/** A framebuffer the coordinator can serve; `onFormat` (if present) reports resolution changes. */
+export interface CoordinatorFramebuffer extends FramebufferSource {
+  onFormat?(listener: () => void): () => void;
+}
+
+/** What the coordinator is connected to. */
+export interface CoordinatorChannels {
+  /** The screen. */
+  framebuffer: CoordinatorFramebuffer;
+  /** Where every client's keyboard and mouse events go (merged into one VM). */
+  input: InputSink;
+}
+
+interface Client {
+  readonly id: number;
+  readonly conn: VncConnection;
+  readonly remote: string;
+}
+
+/** The multi-client VNC server. */
+export class VncCoordinator {
+  private readonly server: Server;
+  private readonly clients: Client[] = [];
+  private readonly log: Logger;
+  private readonly differ = new TileDiffer();
+  private readonly diffBitmap = new DirtyBitmap(0, 0);
+  private readonly diffRects: { x: number; y: number; w: number; h: number }[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private readonly unsubscribeFormat: (() => void) | undefined;
+  private nextId = 0;
+  private deviceDirtSeen = false;
+  private stats = { accepted: 0, rejected: 0, evicted: 0, dirtMessages: 0, dirtRects: 0, diffPasses: 0 };
+
+  private constructor(
+    private readonly params: VncParameters,
+    private readonly channels: CoordinatorChannels,
+    logger: Logger,
+  ) {
+    this.log = logger;
+    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server.on('error', (err) => this.log.error('listener error', { error: err.message }));
+    this.timer = setInterval(() => this.tick(), params.updateIntervalMs);
+    this.timer.unref?.();
+    this.unsubscribeFormat = channels.framebuffer.onFormat?.(() => {
+      for (const c of this.clients) c.conn.scheduleFlush();
+    });
+  }
+
+  /** Starts listening as `params.listener` says; resolves once bound. Rejects if the bind fails. */
+  static async start(params: VncParameters, channels: CoordinatorChannels, logger: Logger = silentLogger): Promise<VncCoordinator> {
+    const c = new VncCoordinator(params, channels, logger);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      c.server.once('error', onError);
+      c.server.listen({ host: params.listener.host, port: params.listener.port, backlog: 128 }, () => {
+        c.server.off('error', onError);
+        resolve();
+      });
+    }).catch((err: unknown) => {
+      c.dispose();
+      throw err;
+    });
+    return c;
+  }
+
+  /** The bound address (useful with port 0). */
+  address(): { host: string; port: number } {
+    const a = this.server.address() as AddressInfo;
+    return { host: a.address, port: a.port };
+  }
+
+  /** Number of connected clients. */
+  get clientCount(): number {
+    return this.clients.length;
+  }
+
+  /** Device dirt: the guest changed these rectangles. Reaches every client. */
+  dirt(rects: readonly DirtyRect[]): void {
+    this.deviceDirtSeen = true;
+    this.stats.dirtMessages++;
+    this.stats.dirtRects += rects.length;
+    for (const c of this.clients) for (const r of rects) c.conn.markDirty(r.left, r.top, r.right, r.bottom);
+  }
+
+  /** The dirt channel closed: go back to finding changes by tile diff. */
+  dirtClosed(): void {
+    if (!this.deviceDirtSeen) return;
+    this.deviceDirtSeen = false;
+    this.differ.reset();
+    this.log.info('device dirt channel closed; falling back to tile diff');
+  }
+
+  /** Stops listening and disconnects every client. */
+  async stop(): Promise<void> {
+    this.dispose();
+    for (const c of [...this.clients]) c.conn.close();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** A plain snapshot of live state. */
+  inspect(): Record<string, unknown> {
+    return {
+      localAddr: this.server.listening ? this.address() : undefined,
+      clientCount: this.clients.length,
+      dirtSource: this.deviceDirtSeen ? 'device' : 'tile-diff',
+      ...this.stats,
+      clients: this.clients.map((c) => ({ id: c.id, remote: c.remote, ...c.conn.inspect() })),
+    };
+  }
+
+  private dispose(): void {
+    clearInterval(this.timer);
+    this.unsubscribeFormat?.();
+  }
+
+  private accept(socket: Socket): void {
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const { maxClients, evictOldest } = this.params;
+    if (this.clients.length >= maxClients) {
+      const oldest = this.clients[0];
+      if (!evictOldest || !oldest) {
+        this.stats.rejected++;
+        this.log.limited('warn', 'client-limit', 'connection refused: client limit reached', { remote, maxClients });
+        socket.destroy();
+        return;
+      }
+      this.stats.evicted++;
+      this.log.warn('client limit reached; disconnecting the oldest client', { evicted: oldest.remote, id: oldest.id, newcomer: remote });
+      this.remove(oldest);
+      oldest.conn.close();
+    }
+    const id = this.nextId++;
+    const conn = new VncConnection(socket, {
+      framebuffer: this.channels.framebuffer,
+      input: this.channels.input,
+      name: this.params.desktopName,
+      logger: this.log.child('vnc', { client: id }),
+    });
+    const client: Client = { id, conn, remote };
+    this.clients.push(client);
+    this.stats.accepted++;
+    this.log.info('client connected', { id, remote, clients: this.clients.length });
+    conn.on('ready', (shared) => this.onReady(client, shared));
+    conn.on('close', (err) => {
+      this.remove(client);
+      this.log.info('client disconnected', { id, remote, reason: err?.message, clients: this.clients.length });
+    });
+  }
+
+  private onReady(client: Client, shared: boolean): void {
+    if (shared) return;
+    switch (this.params.sharedPolicy) {
+      case 'share-all':
+        return;
+      case 'refuse-exclusive':
+        this.log.warn('client asked for exclusive access; refused by policy', { id: client.id, remote: client.remote });
+        client.conn.close();
+        return;
+      case 'spec':
+        for (const other of [...this.clients]) {
+          if (other === client) continue;
+          this.log.warn('exclusive client connected; disconnecting another client', { id: other.id, remote: other.remote, by: client.remote });
+          this.remove(other);
+          other.conn.close();
+        }
+    }
+  }
+
+  private remove(client: Client): void {
+    const i = this.clients.indexOf(client);
+    if (i >= 0) this.clients.splice(i, 1);
+  }
+
+  /** Without device dirt: one tile diff per interval, shared by every client. */
+  private tick(): void {
+    if (this.deviceDirtSeen || this.clients.length === 0) return;
+    this.stats.diffPasses++;
+    this.diffBitmap.clear();
+    if (this.differ.diff(this.channels.framebuffer, this.diffBitmap) === 0) return;
+    for (const r of this.diffBitmap.toRects(this.diffRects)) {
+      for (const c of this.clients) c.conn.markDirty(r.x, r.y, r.x + r.w, r.y + r.h);
+    }
+  }
+}

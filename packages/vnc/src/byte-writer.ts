@@ -1,0 +1,80 @@
+/**
+ * A growable output buffer with big-endian writers, used to build a whole FramebufferUpdate in
+ * one piece so it leaves in a single socket write. The backing store is reused across updates;
+ * {@link ByteWriter.take} hands out a copy-free view only when the caller promises not to keep it
+ * past the next reset, or a fresh copy otherwise.
+ */
+
+/** Growable byte buffer. */
+export class ByteWriter {
+  private buf: Uint8Array;
+  /** Bytes written so far. */
+  length = 0;
+
+  constructor(initialCapacity = 64 * 1024) {
+    this.buf = new Uint8Array(initialCapacity);
+  }
+
+  /** Forgets everything written; keeps the storage. */
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** Makes room for `n` more bytes and returns the offset where they start (advancing `length`). */
+  reserve(n: number): number {
+    const need = this.length + n;
+    if (need > this.buf.length) {
+      let cap = this.buf.length * 2;
+      while (cap < need) cap *= 2;
+      const next = new Uint8Array(cap);
+      next.set(this.buf.subarray(0, this.length));
+      this.buf = next;
+    }
+    const off = this.length;
+    this.length = need;
+    return off;
+  }
+
+  /** The underlying storage (valid until the next {@link ByteWriter.reserve}). */
+  get bytes(): Uint8Array {
+    return this.buf;
+  }
+
+  u8(v: number): void {
+    this.buf[this.reserve(1)] = v;
+  }
+
+  u16(v: number): void {
+    const o = this.reserve(2);
+    this.buf[o] = v >>> 8;
+    this.buf[o + 1] = v;
+  }
+
+  u32(v: number): void {
+    const o = this.reserve(4);
+    this.buf[o] = v >>> 24;
+    this.buf[o + 1] = v >>> 16;
+    this.buf[o + 2] = v >>> 8;
+    this.buf[o + 3] = v;
+  }
+
+  i32(v: number): void {
+    this.u32(v >>> 0);
+  }
+
+  /** Appends raw bytes. */
+  bytesFrom(src: Uint8Array): void {
+    this.buf.set(src, this.reserve(src.length));
+  }
+
+  /** Overwrites a big-endian u16 at `offset` (e.g. a count known only at the end). */
+  patchU16(offset: number, v: number): void {
+    this.buf[offset] = v >>> 8;
+    this.buf[offset + 1] = v;
+  }
+
+  /** A copy of what was written, safe to hand to a socket. */
+  toBuffer(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.length));
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The client-to-server half of RFB as an incremental state machine.
+ *
+ * Bytes go in with {@link ClientParser.push} in whatever pieces TCP delivers; {@link
+ * ClientParser.next} returns one complete message at a time, or `undefined` until enough bytes
+ * have arrived. The connection tells the parser which handshake phase comes next (it owns the
+ * decisions: which version was agreed, which security type), so the parser stays a pure
+ * framing layer.
+ *
+ * Limits: SetEncodings keeps the first {@link MAX_ENCODINGS} entries and ClientCutText the first
+ * {@link MAX_CUT_TEXT} bytes; the rest is read and thrown away as it arrives, keeping the stream
+ * in sync without buffering it.
+ */
+
+import { ClientMessage, QemuClientMessage, RFB_VERSIONS, type RfbVersion } from './rfb.js';
+import { VncError, VncErrorCode } from './errors.js';
+import { type PixelFormat, parsePixelFormat } from './pixel-format.js';
+import { ReceiveBuffer } from './receive-buffer.js';
+
+/** Most SetEncodings entries kept (the rest are drained). */
+export const MAX_ENCODINGS = 4096;
+/** Most ClientCutText bytes kept (the rest are drained). */
+export const MAX_CUT_TEXT = 1024 * 1024;
+
+/** What the parser expects next. */
+export type ParserPhase = 'version' | 'securityType' | 'clientInit' | 'normal';
+
+/** One parsed client message. */
+export type ClientEvent =
+  | { readonly type: 'version'; readonly version: RfbVersion }
+  | { readonly type: 'securityType'; readonly securityType: number }
+  | { readonly type: 'clientInit'; readonly shared: boolean }
+  | { readonly type: 'setPixelFormat'; readonly format: PixelFormat }
+  | { readonly type: 'setEncodings'; readonly encodings: readonly number[]; readonly declared: number }
+  | { readonly type: 'updateRequest'; readonly incremental: boolean; readonly x: number; readonly y: number; readonly w: number; readonly h: number }
+  | { readonly type: 'key'; readonly down: boolean; readonly keysym: number }
+  | { readonly type: 'pointer'; readonly buttons: number; readonly x: number; readonly y: number }
+  | { readonly type: 'cutText'; readonly text: Uint8Array; readonly declared: number }
+  | { readonly type: 'qemuKey'; readonly down: boolean; readonly keysym: number; readonly keycode: number };
+
+interface Drain {
+  left: number;
+  event: ClientEvent;
+}
+
+/** Incremental parser for one connection's client-to-server byte stream. */
+export class ClientParser {
+  private readonly buf: ReceiveBuffer;
+  private drain: Drain | undefined;
+  /** The phase the next message is parsed in. */
+  phase: ParserPhase = 'version';
+
+  constructor(maxBuffered?: number) {
+    this.buf = new ReceiveBuffer(maxBuffered);
+  }
+
+  /** Bytes received but not yet parsed. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+
+  /** Feeds received bytes. Throws {@link VncError} when the receive buffer cap is exceeded. */
+  push(chunk: Uint8Array): void {
+    this.buf.push(chunk);
+  }
+
+  /** The next complete message, or `undefined` when more bytes are needed. Throws {@link VncError}. */
+  next(): ClientEvent | undefined {
+    if (this.drain) {
+      this.drain.left -= this.buf.skip(this.drain.left);
+      if (this.drain.left > 0) return undefined;
+      const ev = this.drain.event;
+      this.drain = undefined;
+      return ev;
+    }
+    const b = this.buf;
+    switch (this.phase) {
+      case 'version': {
+        if (b.length < 12) return undefined;
+        const raw = b.read(12);
+        const text = String.fromCharCode(...raw);
+        const version = (RFB_VERSIONS as Record<string, RfbVersion | undefined>)[text];
+        if (!version) throw new VncError(VncErrorCode.UNSUPPORTED_VERSION, `unsupported protocol version ${JSON.stringify(text)}`);
+        return { type: 'version', version };
+      }
+      case 'securityType':
+        if (b.length < 1) return undefined;
+        return { type: 'securityType', securityType: b.readU8() };
+      case 'clientInit':
+        if (b.length < 1) return undefined;
+        return { type: 'clientInit', shared: b.readU8() !== 0 };
+      case 'normal':
+        return this.nextNormal();
+    }
+  }
+
+  private nextNormal(): ClientEvent | undefined {
+    const b = this.buf;
+    if (b.length < 1) return undefined;
+    const type = b.peekU8(0);
+    switch (type) {
+      case ClientMessage.SET_PIXEL_FORMAT: {
+        if (b.length < 20) return undefined;
+        const m = b.read(20);
+        return { type: 'setPixelFormat', format: parsePixelFormat(m.subarray(4, 20)) };
+      }
+      case ClientMessage.SET_ENCODINGS: {
+        if (b.length < 4) return undefined;
+        const declared = (b.peekU8(2) << 8) | b.peekU8(3);
+        const kept = Math.min(declared, MAX_ENCODINGS);
+        if (b.length < 4 + kept * 4) return undefined;
+        b.skip(4);
+        const encodings: number[] = new Array(kept);
+        for (let i = 0; i < kept; i++) encodings[i] = b.readI32();
+        return this.finish({ type: 'setEncodings', encodings, declared }, (declared - kept) * 4);
+      }
+      case ClientMessage.FRAMEBUFFER_UPDATE_REQUEST: {
+        if (b.length < 10) return undefined;
+        b.skip(1);
+        const incremental = b.readU8() !== 0;
+        return { type: 'updateRequest', incremental, x: b.readU16(), y: b.readU16(), w: b.readU16(), h: b.readU16() };
+      }
+      case ClientMessage.KEY_EVENT: {
+        if (b.length < 8) return undefined;
+        b.skip(1);
+        const down = b.readU8() !== 0;
+        b.skip(2);
+        return { type: 'key', down, keysym: b.readU32() };
+      }
+      case ClientMessage.POINTER_EVENT: {
+        if (b.length < 6) return undefined;
+        b.skip(1);
+        return { type: 'pointer', buttons: b.readU8(), x: b.readU16(), y: b.readU16() };
+      }
+      case ClientMessage.CLIENT_CUT_TEXT: {
+        if (b.length < 8) return undefined;
+        const declared = ((b.peekU8(4) << 24) | (b.peekU8(5) << 16) | (b.peekU8(6) << 8) | b.peekU8(7)) >>> 0;
+        const kept = Math.min(declared, MAX_CUT_TEXT);
+        if (b.length < 8 + kept) return undefined;
+        b.skip(8);
+        const text = b.read(kept).slice();
+        return this.finish({ type: 'cutText', text, declared }, declared - kept);
+      }
+      case ClientMessage.QEMU: {
+        if (b.length < 2) return undefined;
+        const sub = b.peekU8(1);
+        if (sub !== QemuClientMessage.EXTENDED_KEY_EVENT) {
+          throw new VncError(VncErrorCode.UNKNOWN_QEMU_MESSAGE, `unknown QEMU client message ${sub}`);
+        }
+        if (b.length < 12) return undefined;
+        b.skip(2);
+        const down = b.readU16() !== 0;
+        return { type: 'qemuKey', down, keysym: b.readU32(), keycode: b.readU32() };
+      }
+      default:
+        throw new VncError(VncErrorCode.UNKNOWN_MESSAGE, `unknown client message type ${type}`);
+    }
+  }
+
+  private finish(event: ClientEvent, excess: number): ClientEvent | undefined {
+    if (excess <= 0) return event;
+    this.drain = { left: excess, event };
+    return this.next();
+  }
+}

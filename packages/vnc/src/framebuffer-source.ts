@@ -1,0 +1,17 @@
+/**
+ * What the RFB server reads pixels from. Anything with a size and row reads will do: the VM's
+ * `FramebufferView` fits as is, and a program can serve its own pixel buffer.
+ */
+
+/** A framebuffer the server can read. Pixels are 4 bytes, little-endian `0x00RRGGBB`. */
+export interface FramebufferSource {
+  /** Current width in pixels. */
+  readonly width: number;
+  /** Current height in pixels. */
+  readonly height: number;
+  /**
+   * Copies `w` pixels of row `y` starting at column `x` into `dst` at `dstOffset` (4 bytes per
+   * pixel). The server only asks for rows and columns inside the current size.
+   */
+  readRow(y: number, x: number, w: number, dst: Uint8Array, dstOffset: number): void;
+}
