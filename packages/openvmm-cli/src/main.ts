@@ -1,0 +1,65 @@
+/**
+ * The command-line entry: parse, start the VM, print where the console listens, and shut down
+ * cleanly on Ctrl-C (SIGINT) or SIGTERM.
+ */
+
+import { createLogger } from '@openvmm-vnc-ts/video-core';
+import { PROGRAM_NAME } from './options.js';
+import { parseCli } from './vnc-cli.js';
+import { startVm } from './vm.js';
+
+/** Formats a host and port the way users type them (`[::1]:5901` for IPv6). */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Runs the CLI with `argv` (without node and script). Resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseCli([...argv]);
+  switch (parsed.kind) {
+    case 'help':
+      process.stdout.write(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
+      return 0;
+    case 'version':
+      process.stdout.write(`${PROGRAM_NAME} ${await packageVersion()}\n`);
+      return 0;
+    case 'error':
+      process.stderr.write(`${PROGRAM_NAME}: ${parsed.message}\n`);
+      return 2;
+  }
+  const options = parsed.options;
+  const logger = createLogger(PROGRAM_NAME, { level: options.logLevel });
+  let vm;
+  try {
+    vm = await startVm(options, logger);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const where = formatHostPort(options.params.listener.host, options.params.listener.port);
+    const why = e.code === 'EADDRINUSE' ? `${where} is already in use` : e.code === 'EADDRNOTAVAIL' ? `${where} is not an address of this machine` : e.message;
+    process.stderr.write(`${PROGRAM_NAME}: cannot start the VNC server: ${why}\n`);
+    return 1;
+  }
+  if (vm.vnc) {
+    const a = vm.vnc.address();
+    process.stdout.write(`VNC server listening on ${formatHostPort(a.host, a.port)} (guest: ${options.guest}). Press Ctrl-C to stop.\n`);
+  } else {
+    process.stdout.write(`VM running (guest: ${options.guest}) with no console; pass --gfx or --vnc for one. Press Ctrl-C to stop.\n`);
+  }
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: string): void => {
+      logger.info('shutting down', { signal });
+      void vm.stop().then(() => {
+        process.stdout.write('Stopped.\n');
+        resolve(0);
+      });
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+}
+
+async function packageVersion(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

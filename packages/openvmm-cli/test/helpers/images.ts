@@ -1,0 +1,51 @@
+/**
+ * Pictures for end-to-end checks: decode PNGs written by real clients, render the expected test
+ * card with the guest's own drawing code, and compare pixel by pixel.
+ */
+
+import { readFileSync } from 'node:fs';
+import { PNG } from 'pngjs';
+import { GuestCanvas, drawTestCard } from '@openvmm-vnc-ts/video-core';
+
+/** An RGB picture, 0x00RRGGBB per pixel. */
+export interface Picture {
+  readonly width: number;
+  readonly height: number;
+  readonly pixels: Uint32Array;
+}
+
+/** Reads a PNG (RGB or RGBA) into a {@link Picture}, dropping alpha. */
+export function readPng(path: string): Picture {
+  const png = PNG.sync.read(readFileSync(path));
+  const pixels = new Uint32Array(png.width * png.height);
+  for (let i = 0; i < pixels.length; i++) {
+    const o = i * 4;
+    pixels[i] = (png.data[o]! << 16) | (png.data[o + 1]! << 8) | png.data[o + 2]!;
+  }
+  return { width: png.width, height: png.height, pixels };
+}
+
+/** The test card as the test-card guest draws it at `width` x `height`. */
+export function expectedTestCard(width: number, height: number): Picture {
+  const bytes = new Uint8Array(width * height * 4);
+  drawTestCard(new GuestCanvas(bytes, { width, height }));
+  const pixels = new Uint32Array(width * height);
+  for (let i = 0; i < pixels.length; i++) {
+    const o = i * 4;
+    pixels[i] = (bytes[o + 2]! << 16) | (bytes[o + 1]! << 8) | bytes[o]!;
+  }
+  return { width, height, pixels };
+}
+
+/** Number of pixels that differ (or Infinity when the sizes differ). */
+export function diffCount(a: Picture, b: Picture): number {
+  if (a.width !== b.width || a.height !== b.height) return Number.POSITIVE_INFINITY;
+  let n = 0;
+  for (let i = 0; i < a.pixels.length; i++) if (a.pixels[i] !== b.pixels[i]) n++;
+  return n;
+}
+
+/** The pixel at (x, y). */
+export function pixelAt(p: Picture, x: number, y: number): number {
+  return p.pixels[y * p.width + x]!;
+}
