@@ -7,3 +7,4 @@ export * from './vnc-cli.js';
 export * from './help.js';
 export * from './vm.js';
 export { main, formatHostPort } from './main.js';
+export * from './cli-reference.js';

@@ -16,3 +16,4 @@ export * from './synthvid/protocol.js';
 export * from './synthvid/errors.js';
 export * from './synthvid/codec.js';
 export * from './synthvid/device.js';
+export * from './guest/index.js';

@@ -54,7 +54,6 @@ export class VncCoordinator {
   ) {
     this.log = logger;
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    this.server.on('error', (err) => this.log.error('listener error', { error: err.message }));
     this.timer = setInterval(() => this.tick(), params.updateIntervalMs);
     this.timer.unref?.();
     this.unsubscribeFormat = channels.framebuffer.onFormat?.(() => {
@@ -70,6 +69,7 @@ export class VncCoordinator {
       c.server.once('error', onError);
       c.server.listen({ host: params.listener.host, port: params.listener.port, backlog: 128 }, () => {
         c.server.off('error', onError);
+        c.server.on('error', (err) => c.log.error('listener error', { error: err.message }));
         resolve();
       });
     }).catch((err: unknown) => {

@@ -21,7 +21,7 @@ export interface CliProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-const LISTENING = /VNC server listening on \[?([^\]\s]+?)\]?:(\d+)/;
+const LISTENING = /VNC server listening on (?:\[([^\]]+)\]|([^\s:]+)):(\d+)/;
 
 /** Waits for `proc` to print the listening line; rejects on exit or after `timeoutMs`. */
 export function waitForListening(proc: ChildProcess, getOutput: () => string, timeoutMs = 30_000): Promise<{ host: string; port: number }> {
@@ -31,7 +31,7 @@ export function waitForListening(proc: ChildProcess, getOutput: () => string, ti
       const m = LISTENING.exec(getOutput());
       if (m) {
         clearTimeout(timer);
-        resolve({ host: m[1]!, port: Number(m[2]) });
+        resolve({ host: (m[1] ?? m[2])!, port: Number(m[3]) });
       }
     };
     proc.stdout?.on('data', check);

@@ -49,3 +49,39 @@ export function diffCount(a: Picture, b: Picture): number {
 export function pixelAt(p: Picture, x: number, y: number): number {
   return p.pixels[y * p.width + x]!;
 }
+
+/** `text` as the guest's font draws it (scale 2, 12x16 cells), in `fg` on `bg`. */
+export function renderText(text: string, fg: number, bg: number): Picture {
+  const probe = new GuestCanvas(new Uint8Array(4 * 4096 * 32), { width: 4096, height: 32 });
+  const r = probe.drawText(0, 0, text, fg, bg);
+  if (!r) throw new Error('nothing drawn');
+  const w = r.right - r.left;
+  const h = r.bottom - r.top;
+  const pixels = new Uint32Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) pixels[y * w + x] = probe.pixel(r.left + x, r.top + y) ?? 0;
+  return { width: w, height: h, pixels };
+}
+
+/** Every top-left position where `needle` appears exactly inside `hay`. */
+export function findPicture(hay: Picture, needle: Picture): { x: number; y: number }[] {
+  const found: { x: number; y: number }[] = [];
+  const first = needle.pixels[0]!;
+  for (let y = 0; y + needle.height <= hay.height; y++) {
+    for (let x = 0; x + needle.width <= hay.width; x++) {
+      if (hay.pixels[y * hay.width + x] !== first) continue;
+      let ok = true;
+      for (let ny = 0; ny < needle.height && ok; ny++) {
+        const hr = (y + ny) * hay.width + x;
+        const nr = ny * needle.width;
+        for (let nx = 0; nx < needle.width; nx++) {
+          if (hay.pixels[hr + nx] !== needle.pixels[nr + nx]) {
+            ok = false;
+            break;
+          }
+        }
+      }
+      if (ok) found.push({ x, y });
+    }
+  }
+  return found;
+}
