@@ -4,7 +4,8 @@
  */
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -27,6 +28,13 @@ async function runCli(args: string[]): Promise<{ code: number; stdout: string; s
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** The command that runs the repository's pinned pnpm (`packageManager`). */
+function pinnedPnpm(): [string, string[]] {
+  const pinned = (JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { packageManager: string }).packageManager.split('@')[1]!;
+  const probe = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
+  return probe.status === 0 && probe.stdout.trim() === pinned ? ['pnpm', []] : ['npx', ['--yes', `pnpm@${pinned}`]];
 }
 
 /** Reads the 12-byte RFB version greeting from host:port. */
@@ -102,9 +110,8 @@ describe('running', () => {
 
   it('root `pnpm start -- --vnc-port N --guest test-card` passes the options through', async () => {
     const port = await freePort();
-    // Under pnpm, npm_execpath is pnpm's own entry; otherwise use pnpm from PATH.
-    const execPath = process.env.npm_execpath ?? '';
-    const [cmd, pre] = /pnpm/.test(execPath) ? [process.execPath, [execPath]] : ['pnpm', []];
+    // The pinned pnpm from PATH, or through npx, as the root scripts find it.
+    const [cmd, pre] = pinnedPnpm();
     const proc = spawn(cmd, [...pre, 'start', '--', '--vnc-port', String(port), '--guest', 'test-card'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -147,6 +147,20 @@ export class FramebufferView {
     this.bytesRead += n;
   }
 
+  /**
+   * A live view of rows `y .. y+count` as one contiguous run, or `undefined` when the stride
+   * leaves gaps between rows. Counts as a read.
+   */
+  rowsView(y: number, count: number): Uint8Array | undefined {
+    const f = this.fmt;
+    if (f.stride !== f.width * BYTES_PER_PIXEL) return undefined;
+    if (y < 0 || count < 0 || y + count > f.height) throw new RangeError(`rows ${y}..${y + count} outside 0..${f.height}`);
+    const start = f.offset + y * f.stride;
+    const n = count * f.stride;
+    this.bytesRead += n;
+    return this.vram.bytes.subarray(start, start + n);
+  }
+
   /** A live (not copied) view of row `y`'s visible pixels; counts as a read. */
   rowView(y: number): Uint8Array {
     const f = this.fmt;

@@ -57,6 +57,9 @@ export class VncCoordinator {
     this.timer = setInterval(() => this.tick(), params.updateIntervalMs);
     this.timer.unref?.();
     this.unsubscribeFormat = channels.framebuffer.onFormat?.(() => {
+      // Every client re-reads the whole new frame; snapshot it now so the next diff reports
+      // only what changes after this point.
+      if (!this.deviceDirtSeen && this.clients.length > 0) this.differ.prime(channels.framebuffer);
       for (const c of this.clients) c.conn.scheduleFlush();
     });
   }
@@ -145,6 +148,9 @@ export class VncCoordinator {
       this.remove(oldest);
       oldest.conn.close();
     }
+    // The newcomer's first update reads the whole frame; make sure a snapshot predates it so
+    // that tile diff misses nothing that changes in between.
+    if (!this.deviceDirtSeen && !this.differ.isPrimedFor(this.channels.framebuffer)) this.differ.prime(this.channels.framebuffer);
     const id = this.nextId++;
     const conn = new VncConnection(socket, {
       framebuffer: this.channels.framebuffer,

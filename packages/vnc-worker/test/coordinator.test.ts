@@ -1,0 +1,147 @@
+/**
+ * The coordinator over real sockets and real shared VRAM: device dirt reaches every client,
+ * input from every client reaches the guest, tile diff takes over without device dirt, and a
+ * resolution change reaches clients as DesktopSize plus a full refresh.
+ */
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { ENC_DESKTOP_SIZE, ENC_RAW, type Fixture, RfbTestClient, startFixture, until } from './helpers.js';
+
+let fx: Fixture | undefined;
+const clients: RfbTestClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  await fx?.vnc.stop();
+  fx = undefined;
+});
+
+async function client(port: number, shared = true): Promise<RfbTestClient> {
+  const c = await RfbTestClient.connect(port);
+  clients.push(c);
+  await c.handshake('3.8', shared);
+  return c;
+}
+
+/** Connects, takes the first full frame, and leaves an incremental request outstanding. */
+async function settled(port: number, encodings: number[] = [ENC_RAW]): Promise<RfbTestClient> {
+  const c = await client(port);
+  c.setEncodings(encodings);
+  c.requestUpdate(false, 0, 0, 0xffff, 0xffff);
+  await c.readUpdate();
+  c.requestUpdate(true, 0, 0, 0xffff, 0xffff);
+  return c;
+}
+
+describe('VncCoordinator', () => {
+  it('broadcasts device dirt to every client and forwards input from each', async () => {
+    fx = await startFixture();
+    const a = await settled(fx.port);
+    const b = await settled(fx.port);
+    fx.setPixel(20, 20, 0xff0000);
+    fx.vnc.dirt([{ left: 16, top: 16, right: 32, bottom: 32 }]);
+    for (const c of [a, b]) {
+      const rects = await c.readUpdate();
+      expect(rects.map(({ x, y, w, h }) => ({ x, y, w, h }))).toEqual([{ x: 16, y: 16, w: 16, h: 16 }]);
+      const px = rects[0]!.data.subarray((4 * 16 + 4) * 4, (4 * 16 + 4) * 4 + 4);
+      expect([...px]).toEqual([0, 0, 0xff, 0]);
+    }
+    a.pointer(1, 63, 31);
+    b.pointer(0, 0, 0);
+    await until(() => fx!.input.length >= 2, 3000, 'two pointer events');
+    expect(fx.input).toEqual([
+      { kind: 'mouse', buttons: 1, x: 0x7fff, y: 0x7fff },
+      { kind: 'mouse', buttons: 0, x: 0, y: 0 },
+    ]);
+  });
+
+  it('finds changes by tile diff when no device dirt was ever seen', async () => {
+    fx = await startFixture();
+    const c = await settled(fx.port);
+    fx.setPixel(40, 5, 0x00ff00);
+    const rects = await c.readUpdate();
+    expect(rects.map(({ x, y, w, h }) => ({ x, y, w, h }))).toEqual([{ x: 32, y: 0, w: 16, h: 16 }]);
+  });
+
+  it('trusts device dirt once seen, then falls back to tile diff when the dirt channel closes', async () => {
+    fx = await startFixture();
+    const c = await settled(fx.port);
+    fx.vnc.dirt([{ left: 0, top: 0, right: 16, bottom: 16 }]);
+    await c.readUpdate();
+    c.requestUpdate(true, 0, 0, 0xffff, 0xffff);
+    // An unreported change is not found while the device is trusted (idle skip)...
+    fx.setPixel(50, 20, 0x123456);
+    expect(await c.bytesArrivingWithin(150)).toBe(0);
+    // ...and is found by tile diff once the channel closes.
+    fx.vnc.dirtClosed();
+    const rects = await c.readUpdate();
+    expect(rects.some((r) => r.x <= 50 && 50 < r.x + r.w && r.y <= 20 && 20 < r.y + r.h)).toBe(true);
+    expect(fx.vnc.inspect().dirtSource).toBe('tile-diff');
+  });
+
+  it('clamps hostile device rects and never sends outside the screen', async () => {
+    fx = await startFixture();
+    const c = await settled(fx.port);
+    fx.vnc.dirt([{ left: -1000, top: -5, right: 0x7fffffff, bottom: 9 }]);
+    const rects = await c.readUpdate();
+    for (const r of rects) {
+      expect(r.x + r.w).toBeLessThanOrEqual(64);
+      expect(r.y + r.h).toBeLessThanOrEqual(32);
+    }
+    expect(rects.map(({ x, y, w, h }) => ({ x, y, w, h }))).toEqual([{ x: 0, y: 0, w: 64, h: 16 }]);
+  });
+
+  it('sends DesktopSize then the full new frame when the resolution changes', async () => {
+    fx = await startFixture();
+    const c = await settled(fx.port, [ENC_RAW, ENC_DESKTOP_SIZE]);
+    fx.vnc.dirt([]);
+    fx.view.setFormat({ width: 48, height: 24, stride: 48 * 4, offset: 0 });
+    const first = await c.readUpdate();
+    expect(first).toMatchObject([{ x: 0, y: 0, w: 48, h: 24, encoding: ENC_DESKTOP_SIZE }]);
+    const second = await c.readUpdate();
+    expect(second.map(({ x, y, w, h, encoding }) => ({ x, y, w, h, encoding }))).toEqual([{ x: 0, y: 0, w: 48, h: 24, encoding: ENC_RAW }]);
+  });
+
+  it('disconnects a client that cannot follow a resize, keeping the others', async () => {
+    fx = await startFixture();
+    const old = await settled(fx.port, [ENC_RAW]);
+    const modern = await settled(fx.port, [ENC_RAW, ENC_DESKTOP_SIZE]);
+    fx.view.setFormat({ width: 32, height: 32, stride: 128, offset: 0 });
+    await old.closed;
+    expect((await modern.readUpdate())[0]!.encoding).toBe(ENC_DESKTOP_SIZE);
+    expect(fx.vnc.clientCount).toBe(1);
+  });
+
+  it('reads no VRAM at all on idle cycles once the device sends dirt, also after a resize', async () => {
+    fx = await startFixture({}, 64, 32);
+    const c = await settled(fx.port, [ENC_RAW, ENC_DESKTOP_SIZE]);
+    fx.vnc.dirt([{ left: 0, top: 0, right: 8, bottom: 8 }]);
+    await c.readUpdate();
+    c.requestUpdate(true, 0, 0, 0xffff, 0xffff);
+    const idle = async (): Promise<number> => {
+      const before = fx!.view.bytesRead;
+      await new Promise((r) => setTimeout(r, 100)); // 20 update intervals
+      return fx!.view.bytesRead - before;
+    };
+    expect(await idle()).toBe(0);
+    fx.view.setFormat({ width: 80, height: 40, stride: 320, offset: 0 });
+    await c.readUpdate(); // DesktopSize
+    const full = await c.readUpdate(); // full frame
+    expect(full[0]!.data.length).toBe(80 * 40 * 4);
+    c.requestUpdate(true, 0, 0, 0xffff, 0xffff);
+    expect(await idle()).toBe(0);
+    expect(await idle()).toBe(0);
+    // And a device rect after the resize reads only its own tile's rows.
+    const before = fx.view.bytesRead;
+    fx.vnc.dirt([{ left: 70, top: 30, right: 71, bottom: 31 }]);
+    await c.readUpdate();
+    expect(fx.view.bytesRead - before).toBe(16 * 16 * 4); // one tile: x 64..80, y 16..32
+  });
+
+  it('reports live state through inspect()', async () => {
+    fx = await startFixture();
+    await settled(fx.port);
+    const s = fx.vnc.inspect();
+    expect(s).toMatchObject({ clientCount: 1, dirtSource: 'tile-diff', accepted: 1, rejected: 0 });
+    expect((s.localAddr as { port: number }).port).toBe(fx.port);
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * Test fixtures for the coordinator: real 8 MiB shared VRAM with a FramebufferView (as OpenVMM's
+ * worker tests use real shared memory), a recording input sink, and the RFB test client shared
+ * with the `vnc` package's tests.
+ */
+
+import { FramebufferView, type InputEvent, Vram } from '@openvmm-vnc-ts/video-core';
+import { defaultVncParameters, type VncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
+import { VncCoordinator } from '../src/coordinator.js';
+
+export { RfbTestClient, ENC_DESKTOP_SIZE, ENC_RAW } from '../../vnc/test/helpers/rfb-client.js';
+
+/** A running coordinator over a fresh VRAM. */
+export interface Fixture {
+  readonly vram: Vram;
+  readonly view: FramebufferView;
+  readonly input: InputEvent[];
+  readonly vnc: VncCoordinator;
+  readonly port: number;
+  /** Writes one pixel (0x00RRGGBB) into VRAM at the current format. */
+  setPixel(x: number, y: number, rgb: number): void;
+}
+
+/** Starts a coordinator on 127.0.0.1 (free port) over a `width` x `height` surface. */
+export async function startFixture(overrides: Partial<VncParameters> = {}, width = 64, height = 32): Promise<Fixture> {
+  const vram = new Vram();
+  const view = new FramebufferView(vram, { width, height, stride: width * 4, offset: 0 });
+  const input: InputEvent[] = [];
+  const params = defaultVncParameters({ listener: { host: '127.0.0.1', port: 0 }, updateIntervalMs: 5, ...overrides });
+  const vnc = await VncCoordinator.start(params, { framebuffer: view, input: { send: (e) => input.push(e) } });
+  return {
+    vram,
+    view,
+    input,
+    vnc,
+    port: vnc.address().port,
+    setPixel(x, y, rgb) {
+      const f = view.format;
+      const o = f.offset + y * f.stride + x * 4;
+      vram.bytes[o] = rgb & 0xff;
+      vram.bytes[o + 1] = (rgb >>> 8) & 0xff;
+      vram.bytes[o + 2] = (rgb >>> 16) & 0xff;
+    },
+  };
+}
+
+/** Waits until `cond` holds (polling), or throws after `timeoutMs`. */
+export async function until(cond: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
