@@ -11,3 +11,4 @@
  */
 export * from './errors.js';
 export * from './params.js';
+export * from './channels.js';

@@ -41,9 +41,10 @@ export class VncCoordinator {
   private readonly differ = new TileDiffer();
   private readonly diffBitmap = new DirtyBitmap(0, 0);
   private readonly diffRects: { x: number; y: number; w: number; h: number }[] = [];
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribeFormat: (() => void) | undefined;
   private nextId = 0;
+  private stopped = false;
   private deviceDirtSeen = false;
   private stats = { accepted: 0, rejected: 0, evicted: 0, dirtMessages: 0, dirtRects: 0, diffPasses: 0 };
 
@@ -54,8 +55,6 @@ export class VncCoordinator {
   ) {
     this.log = logger;
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    this.timer = setInterval(() => this.tick(), params.updateIntervalMs);
-    this.timer.unref?.();
     this.unsubscribeFormat = channels.framebuffer.onFormat?.(() => {
       // Every client re-reads the whole new frame; snapshot it now so the next diff reports
       // only what changes after this point.
@@ -95,7 +94,9 @@ export class VncCoordinator {
 
   /** Device dirt: the guest changed these rectangles. Reaches every client. */
   dirt(rects: readonly DirtyRect[]): void {
+    if (!this.deviceDirtSeen) this.log.debug('device dirt seen; tile diff off');
     this.deviceDirtSeen = true;
+    this.updateTimer();
     this.stats.dirtMessages++;
     this.stats.dirtRects += rects.length;
     for (const c of this.clients) for (const r of rects) c.conn.markDirty(r.left, r.top, r.right, r.bottom);
@@ -107,6 +108,25 @@ export class VncCoordinator {
     this.deviceDirtSeen = false;
     this.differ.reset();
     this.log.info('device dirt channel closed; falling back to tile diff');
+    this.updateTimer();
+  }
+
+  /**
+   * Disconnects every client but keeps listening, as OpenVMM's worker restart does: the same
+   * socket and parameters serve the next clients.
+   */
+  restart(): void {
+    for (const c of [...this.clients]) {
+      this.remove(c);
+      c.conn.close();
+    }
+    this.differ.reset();
+    this.log.info('restarted: all clients disconnected, listener kept');
+  }
+
+  /** The parameters this coordinator runs with (what a restart hands back). */
+  get parameters(): VncParameters {
+    return this.params;
   }
 
   /** Stops listening and disconnects every client. */
@@ -122,14 +142,29 @@ export class VncCoordinator {
       localAddr: this.server.listening ? this.address() : undefined,
       clientCount: this.clients.length,
       dirtSource: this.deviceDirtSeen ? 'device' : 'tile-diff',
+      diffTimer: this.timer !== undefined,
       ...this.stats,
       clients: this.clients.map((c) => ({ id: c.id, remote: c.remote, ...c.conn.inspect() })),
     };
   }
 
   private dispose(): void {
+    this.stopped = true;
     clearInterval(this.timer);
+    this.timer = undefined;
     this.unsubscribeFormat?.();
+  }
+
+  /** The diff timer runs only while it has work: clients connected and no device dirt. */
+  private updateTimer(): void {
+    const needed = !this.stopped && this.clients.length > 0 && !this.deviceDirtSeen;
+    if (needed && !this.timer) {
+      this.timer = setInterval(() => this.tick(), this.params.updateIntervalMs);
+      this.timer.unref?.();
+    } else if (!needed && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
   }
 
   private accept(socket: Socket): void {
@@ -160,6 +195,7 @@ export class VncCoordinator {
     });
     const client: Client = { id, conn, remote };
     this.clients.push(client);
+    this.updateTimer();
     this.stats.accepted++;
     this.log.info('client connected', { id, remote, clients: this.clients.length });
     conn.on('ready', (shared) => this.onReady(client, shared));
@@ -191,6 +227,7 @@ export class VncCoordinator {
   private remove(client: Client): void {
     const i = this.clients.indexOf(client);
     if (i >= 0) this.clients.splice(i, 1);
+    this.updateTimer();
   }
 
   /** Without device dirt: one tile diff per interval, shared by every client. */
@@ -200,7 +237,7 @@ export class VncCoordinator {
     this.diffBitmap.clear();
     if (this.differ.diff(this.channels.framebuffer, this.diffBitmap) === 0) return;
     for (const r of this.diffBitmap.toRects(this.diffRects)) {
-      for (const c of this.clients) c.conn.markDirty(r.x, r.y, r.x + r.w, r.y + r.h);
+      for (const c of this.clients) c.conn.markDirty(r.x, r.y, r.x + r.w, r.y + r.h, 'diff');
     }
   }
 }

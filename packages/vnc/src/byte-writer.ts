@@ -24,7 +24,7 @@ export class ByteWriter {
   reserve(n: number): number {
     const need = this.length + n;
     if (need > this.buf.length) {
-      let cap = this.buf.length * 2;
+      let cap = Math.max(this.buf.length * 2, 64);
       while (cap < need) cap *= 2;
       const next = new Uint8Array(cap);
       next.set(this.buf.subarray(0, this.length));
@@ -41,7 +41,8 @@ export class ByteWriter {
   }
 
   u8(v: number): void {
-    this.buf[this.reserve(1)] = v;
+    const o = this.reserve(1); // may replace this.buf
+    this.buf[o] = v;
   }
 
   u16(v: number): void {
@@ -64,7 +65,8 @@ export class ByteWriter {
 
   /** Appends raw bytes. */
   bytesFrom(src: Uint8Array): void {
-    this.buf.set(src, this.reserve(src.length));
+    const o = this.reserve(src.length); // may replace this.buf
+    this.buf.set(src, o);
   }
 
   /** Overwrites a big-endian u16 at `offset` (e.g. a count known only at the end). */

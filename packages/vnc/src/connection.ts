@@ -46,6 +46,13 @@ export interface VncConnectionOptions {
   maxQueuedBytes?: number;
 }
 
+/**
+ * Who found a change: the guest's DIRT (`device`), a framebuffer comparison (`diff`), or a
+ * reason to resend everything (`full`: first frame, non-incremental request, resize, new pixel
+ * format).
+ */
+export type DirtSource = 'device' | 'diff' | 'full';
+
 /** Connection lifecycle. */
 export type ConnectionState = 'handshake' | 'normal' | 'closed';
 
@@ -68,6 +75,8 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   private readonly out = new ByteWriter();
   private readonly rects: Rect[] = [];
   private readonly dirty: DirtyBitmap;
+  private readonly pendingSources = new Set<DirtSource>();
+  private readonly updatesBySource: Record<DirtSource, number> = { device: 0, diff: 0, full: 0 };
   private converter = new PixelConverter(SERVER_PIXEL_FORMAT);
   private encoder: RectEncoder = new RawEncoder();
   private encodings = new Set<number>();
@@ -118,16 +127,21 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     return this._state === 'closed';
   }
 
-  /** Marks a region (clamped to the screen) as changed; it is sent with the next update. */
-  markDirty(left: number, top: number, right: number, bottom: number): void {
+  /**
+   * Marks a region (clamped to the screen) as changed; it is sent with the next update.
+   * `source` says who found the change, for logs and {@link VncConnection.inspect}.
+   */
+  markDirty(left: number, top: number, right: number, bottom: number, source: DirtSource = 'device'): void {
     if (this._state === 'closed') return;
     this.dirty.markRect(left, top, right, bottom);
+    this.pendingSources.add(source);
     this.scheduleFlush();
   }
 
   /** Marks the whole screen as changed. */
   markAllDirty(): void {
     this.dirty.markAll();
+    this.pendingSources.add('full');
     this.scheduleFlush();
   }
 
@@ -167,6 +181,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
       updateRequested: this.updateRequested,
       dirtyTiles: this.dirty.count(),
       queuedBytes: this.socket.writableLength,
+      updatesBySource: { ...this.updatesBySource },
       ...this.stats,
     };
   }
@@ -207,6 +222,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         this.clientWidth = fb.width;
         this.clientHeight = fb.height;
         this.dirty.resize(fb.width, fb.height);
+        this.pendingSources.add('full');
         this.write(serverInit(fb.width, fb.height, SERVER_PIXEL_FORMAT, this.options.name ?? 'OpenVMM VM'));
         this.parser.phase = 'normal';
         this._state = 'normal';
@@ -221,6 +237,8 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         if (hasIrregularMax(ev.format)) this.log.debug('pixel format has a channel max that is not 2^N-1', { ...ev.format });
         this.converter = new PixelConverter(ev.format);
         this.dirty.markAll();
+        this.pendingSources.add('full');
+        this.scheduleFlush();
         return;
       }
       case 'setEncodings':
@@ -228,7 +246,10 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         return;
       case 'updateRequest':
         this.updateRequested = true;
-        if (!ev.incremental) this.dirty.markRect(ev.x, ev.y, ev.x + ev.w, ev.y + ev.h);
+        if (!ev.incremental) {
+          this.dirty.markRect(ev.x, ev.y, ev.x + ev.w, ev.y + ev.h);
+          this.pendingSources.add('full');
+        }
         this.scheduleFlush();
         return;
       case 'key':
@@ -275,6 +296,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
       this.clientWidth = fb.width;
       this.clientHeight = fb.height;
       this.dirty.resize(fb.width, fb.height);
+      this.pendingSources.add('full');
       this.write(pseudoRectUpdate(0, 0, fb.width, fb.height, Encoding.DESKTOP_SIZE));
     }
     if (this.dirty.isEmpty()) return;
@@ -290,6 +312,11 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     this.updateRequested = false;
     this.stats.updates++;
     this.stats.rects += rects.length;
+    for (const src of this.pendingSources) this.updatesBySource[src]++;
+    if (this.log.enabled('debug')) {
+      this.log.debug('update', { rects: rects.length, bytes: this.out.length, source: [...this.pendingSources].join('+') || 'none' });
+    }
+    this.pendingSources.clear();
     this.write(this.out.toBuffer());
   }
 

@@ -406,10 +406,9 @@ describe('VncConnection pacing and state', () => {
     expect(rects.map((r) => [r.x, r.y, r.w, r.h])).toEqual([[0, 0, 20, 20]]);
   });
 
-  // Bug: connection.ts handles SetPixelFormat with `this.dirty.markAll()` but never calls
-  // `scheduleFlush()`, so a request that is already outstanding is not answered until some
-  // unrelated dirt or request arrives (a static screen stalls the client).
-  it.fails('SetPixelFormat while an incremental request is pending sends the full frame in the new format', async () => {
+  // Regression: SetPixelFormat once marked everything dirty without scheduling a flush, so a
+  // request already outstanding went unanswered on a static screen.
+  it('SetPixelFormat while an incremental request is pending sends the full frame in the new format', async () => {
     const fb = new MemFramebuffer(20, 20, pattern);
     const { c } = await ready(fb);
     c.requestUpdate(false, 0, 0, 20, 20);

@@ -211,6 +211,9 @@ describe('QEMU extended key events', () => {
     expect(qemuKeycodeToScancode(0x1e)).toBe(0x1e);
     expect(qemuKeycodeToScancode(0x7f)).toBe(0x7f);
     expect(qemuKeycodeToScancode(0xe048)).toBe(0xe048);
+    // Only 0x80..0xFF is QEMU's E0 form; larger values with bit 7 set are left alone.
+    expect(qemuKeycodeToScancode(0x1c8)).toBe(0x1c8);
+    expect(qemuKeycodeToScancode(0xe09d)).toBe(0xe09d);
   });
 
   it('truncates the keycode to 16 bits', () => {

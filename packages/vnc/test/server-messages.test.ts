@@ -77,9 +77,9 @@ describe('ByteWriter', () => {
     for (let i = 0; i < 100; i++) expect(b.readUInt32BE(1000 + i * 4)).toBe((0x01020304 * i) >>> 0);
   });
 
-  // Bug (byte-writer.ts line 44): `this.buf[this.reserve(1)] = v` evaluates `this.buf` before
-  // `reserve` swaps in the grown buffer, so the byte lands in the discarded old buffer.
-  it.fails('keeps a byte written by u8 when that write makes it grow', () => {
+  // Regression: `this.buf[this.reserve(1)] = v` once evaluated `this.buf` before `reserve`
+  // swapped in the grown buffer, so the byte landed in the discarded old buffer.
+  it('keeps a byte written by u8 when that write makes it grow', () => {
     const w = new ByteWriter(2);
     w.u8(0x11);
     w.u8(0x22);
@@ -87,14 +87,19 @@ describe('ByteWriter', () => {
     expect(hex(w.toBuffer())).toBe('112233');
   });
 
-  // Bug (byte-writer.ts line 67): `this.buf.set(src, this.reserve(n))` evaluates `this.buf`
-  // before `reserve` grows it, so `set` runs on the old, too-small buffer and throws
-  // "RangeError: offset is out of bounds" (with `length` already advanced).
-  it.fails('keeps bytes appended by bytesFrom when that append makes it grow', () => {
+  // Regression: `this.buf.set(src, this.reserve(n))` once ran `set` on the old, too-small
+  // buffer and threw "RangeError: offset is out of bounds".
+  it('keeps bytes appended by bytesFrom when that append makes it grow', () => {
     const w = new ByteWriter(4);
     w.u16(0xaaaa);
     w.bytesFrom(new Uint8Array([1, 2, 3, 4, 5]));
     expect(hex(w.toBuffer())).toBe('aaaa' + '0102030405');
+  });
+
+  it('grows from a zero initial capacity', () => {
+    const w = new ByteWriter(0);
+    w.u32(0xdeadbeef);
+    expect(hex(w.toBuffer())).toBe('deadbeef');
   });
 
   it('u8 and bytesFrom work while there is room', () => {
