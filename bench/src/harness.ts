@@ -1,6 +1,7 @@
 /**
  * The measuring core shared by every benchmark: a seeded PRNG, a timer that runs warm-up and
- * several timed rounds, and the statistics we report (median and p90 per operation).
+ * several timed rounds (interleaving the contenders of a comparison round by round), and the
+ * statistics we report (median and p90 per operation).
  *
  * Principle: a benchmark never asserts an absolute target. It measures the code under test and
  * a baseline side by side in the same process, and reports both and their ratio.
@@ -132,6 +133,67 @@ export function measure(fn: () => void, options: MeasureOptions = {}): Stats {
     }
   }
   return { ...summarize(samples), rounds, opsPerRound };
+}
+
+/** One contender in {@link measureSideBySide}. */
+export interface Contender {
+  /** The operation; a returned promise is awaited (and then each round times one operation). */
+  fn: () => unknown;
+  /** Untimed preparation before every operation; forces one operation per round. */
+  setup?: (op: number) => void;
+  /** Set when `fn` returns a promise: one awaited operation per round. */
+  async?: boolean;
+}
+
+/**
+ * Measures several operations side by side: after warm-up and calibration of each, every round
+ * times each contender in turn (A, B, A, B, ...), so drift in machine speed (other processes,
+ * CPU frequency, GC) hits all of them alike and their ratio stays meaningful.
+ */
+export async function measureSideBySide(contenders: readonly Contender[], options: Omit<MeasureOptions, 'setup'> = {}): Promise<Stats[]> {
+  const warmup = options.warmup ?? 3;
+  const rounds = options.rounds ?? 15;
+  const minRoundMs = options.minRoundMs ?? 20;
+  const ops: number[] = [];
+  const counters = contenders.map(() => 0);
+  const once = async (i: number): Promise<number> => {
+    const c = contenders[i]!;
+    c.setup?.(counters[i]!++);
+    const t0 = nowMs();
+    const r = c.fn();
+    if (r instanceof Promise) await r;
+    return nowMs() - t0;
+  };
+  for (let i = 0; i < contenders.length; i++) {
+    for (let w = 0; w < warmup; w++) await once(i);
+    const c = contenders[i]!;
+    let n = 1;
+    if (!c.setup && !c.async) {
+      for (;;) {
+        const t0 = nowMs();
+        for (let k = 0; k < n; k++) c.fn();
+        const dt = nowMs() - t0;
+        if (dt >= minRoundMs || n >= 1 << 24) break;
+        n = dt <= 0 ? n * 16 : Math.max(n * 2, Math.ceil((n * minRoundMs) / dt));
+      }
+    }
+    ops.push(n);
+  }
+  const samples: number[][] = contenders.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const c = contenders[i]!;
+      const n = ops[i]!;
+      if (n === 1) {
+        samples[i]!.push(await once(i));
+        continue;
+      }
+      const t0 = nowMs();
+      for (let k = 0; k < n; k++) c.fn();
+      samples[i]!.push((nowMs() - t0) / n);
+    }
+  }
+  return samples.map((s, i) => ({ ...summarize(s), rounds, opsPerRound: ops[i]! }));
 }
 
 /** Resolves after `ms` milliseconds. */

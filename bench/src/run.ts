@@ -1,1 +1,116 @@
-console.log("no benchmarks yet");
+/**
+ * The benchmark runner (`pnpm bench`, or `node dist/run.js [name...]` in `bench/`).
+ *
+ * Runs every benchmark, or only those named on the command line, prints one table per
+ * benchmark (plus a Markdown copy with `--markdown`), and merges the results into `docs/performance/results.json` at the repository root
+ * (found from this file's location): each benchmark run replaces its own entry, others stay.
+ * No benchmark asserts an absolute speed; claims are ratios measured side by side in one run.
+ */
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { arch, cpus, loadavg, platform } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateBenchmark } from './deflate.js';
+import { dirtyBitmapBenchmark } from './dirty-bitmap.js';
+import { encodeRawBenchmark } from './encode-raw.js';
+import { nowMs } from './harness.js';
+import { idleVramBenchmark } from './idle-vram.js';
+import { pixelConvertBenchmark } from './pixel-convert.js';
+import { type BenchResult, type Benchmark, renderMarkdown, renderResult } from './report.js';
+import { tileDiffBenchmark } from './tile-diff.js';
+
+/** Every benchmark, in the order `pnpm bench` runs them. */
+export const BENCHMARKS: readonly Benchmark[] = [
+  tileDiffBenchmark,
+  dirtyBitmapBenchmark,
+  idleVramBenchmark,
+  pixelConvertBenchmark,
+  deflateBenchmark,
+  encodeRawBenchmark,
+];
+
+/** The machine a result was measured on. */
+export interface Environment {
+  date: string;
+  node: string;
+  platform: string;
+  arch: string;
+  cpuModel: string;
+  cpuCount: number;
+  /** 1-minute load average when the benchmark started (other processes share the cores). */
+  loadAvg1: number;
+}
+
+/** One stored result: the table plus when, where and how long. */
+export interface StoredResult extends BenchResult {
+  environment: Environment;
+  durationMs: number;
+}
+
+/** The JSON file's shape. */
+export interface ResultsFile {
+  /** Written by this runner; entries are merged by benchmark name. */
+  generator: string;
+  benchmarks: Record<string, StoredResult>;
+}
+
+/** `docs/performance/results.json` at the repository root (bench/dist/run.js -> ../../). */
+export const RESULTS_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'performance', 'results.json');
+
+function environment(): Environment {
+  const c = cpus();
+  return { date: new Date().toISOString(), node: process.version, platform: platform(), arch: arch(), cpuModel: c[0]?.model ?? 'unknown', cpuCount: c.length, loadAvg1: loadavg()[0]! };
+}
+
+function loadResults(): ResultsFile {
+  try {
+    const parsed = JSON.parse(readFileSync(RESULTS_PATH, 'utf8')) as ResultsFile;
+    if (parsed && typeof parsed.benchmarks === 'object') return parsed;
+  } catch {
+    // Missing or unreadable: start fresh.
+  }
+  return { generator: '@openvmm-vnc-ts/bench (node dist/run.js)', benchmarks: {} };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const markdown = argv.includes('--markdown');
+  const names = argv.filter((a) => a !== '--' && a !== '--markdown');
+  if (names.includes('--help') || names.includes('-h')) {
+    console.log(`usage: node dist/run.js [--markdown] [${BENCHMARKS.map((b) => b.name).join(' | ')}]...`);
+    return 0;
+  }
+  const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
+  if (unknown.length > 0) {
+    console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+    return 2;
+  }
+  const selected = names.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => names.includes(b.name));
+  const env = environment();
+  console.log(`node ${env.node}, ${env.platform}/${env.arch}, ${env.cpuCount} x ${env.cpuModel}, load ${env.loadAvg1.toFixed(2)}, ${env.date}`);
+  const results = loadResults();
+  const t0 = nowMs();
+  for (const b of selected) {
+    const start = nowMs();
+    const r = await b.run();
+    const durationMs = nowMs() - start;
+    console.log(`\n${renderResult(r)}\n  (${(durationMs / 1000).toFixed(1)} s)`);
+    if (markdown) console.log(`\n${renderMarkdown(r)}`);
+    results.benchmarks[b.name] = { ...r, environment: { ...environment(), date: env.date }, durationMs };
+  }
+  mkdirSync(dirname(RESULTS_PATH), { recursive: true });
+  // Column formatters are functions and drop out of JSON, leaving key and header.
+  writeFileSync(RESULTS_PATH, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nall done in ${((nowMs() - t0) / 1000).toFixed(1)} s (load ${loadavg()[0]!.toFixed(2)}); results written to ${RESULTS_PATH}`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exitCode = 1;
+  },
+);

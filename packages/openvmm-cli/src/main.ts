@@ -31,17 +31,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   const logger = createLogger(PROGRAM_NAME, { level: options.logLevel });
   let vm;
   try {
-    vm = await startVm(options, logger);
+    vm = await startVm(options, logger, options.logLevel);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
+    const e = err as { code?: string; message: string };
     const where = formatHostPort(options.params.listener.host, options.params.listener.port);
     const why = e.code === 'EADDRINUSE' ? `${where} is already in use` : e.code === 'EADDRNOTAVAIL' ? `${where} is not an address of this machine` : e.message;
     process.stderr.write(`${PROGRAM_NAME}: cannot start the VNC server: ${why}\n`);
     return 1;
   }
   if (vm.vnc) {
-    const a = vm.vnc.address();
-    process.stdout.write(`VNC server listening on ${formatHostPort(a.host, a.port)} (guest: ${options.guest}). Press Ctrl-C to stop.\n`);
+    const vnc = vm.vnc;
+    process.stdout.write(`VNC server listening on ${formatHostPort(vnc.host, vnc.port)} (guest: ${options.guest}). Press Ctrl-C to stop.\n`);
+    // `kill -USR2 <pid>` prints the live state of the worker and every connection.
+    process.on('SIGUSR2', () => {
+      void vnc.inspect().then((state) => process.stderr.write(`${JSON.stringify({ vnc: state, device: vm.device.inspect() }, null, 2)}\n`));
+    });
   } else {
     process.stdout.write(`VM running (guest: ${options.guest}) with no console; pass --gfx or --vnc for one. Press Ctrl-C to stop.\n`);
   }

@@ -1,58 +1,53 @@
 /**
  * The demo VM: VRAM, a guest on its own thread, the synthetic video device, and (with a
- * console) the VNC coordinator, wired the way OpenVMM wires them.
+ * console) the VNC worker on its own thread, wired the way OpenVMM wires them.
  *
  * - The guest writes pixels straight into the shared VRAM and speaks synthvid to the device
  *   over a MessagePort (our VMBus pipe).
- * - `--gfx`: the device forwards the guest's DIRT rectangles to the VNC coordinator.
- * - `--vnc` alone: the device is there (the guest still needs a video mode), but its dirt
- *   channel is not wired, so the coordinator finds changes by tile diff.
- * - Keyboard and mouse events from every viewer go to the guest's input port.
+ * - The VNC worker gets the VRAM, the current format and a port for format changes, the
+ *   guest's input port (keyboard and mouse go straight to the guest), and with `--gfx` the
+ *   device's dirt port. With `--vnc` alone the device is there (the guest still needs a video
+ *   mode) but no dirt channel is wired, so the worker finds changes by tile diff.
  */
 
-import {
-  FramebufferView,
-  type InputEvent,
-  type Logger,
-  SynthvidDevice,
-  Vram,
-  spawnGuestThread,
-} from '@openvmm-vnc-ts/video-core';
-import { VncCoordinator } from '@openvmm-vnc-ts/vnc-worker';
+import { FramebufferView, type LogLevel, type Logger, SynthvidDevice, Vram, spawnGuestThread } from '@openvmm-vnc-ts/video-core';
+import { VncWorker, dirtChannel, formatChannel } from '@openvmm-vnc-ts/vnc-worker';
 import { validateVncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
 import type { CliOptions } from './vnc-cli.js';
 
 /** A running VM. */
 export interface RunningVm {
-  /** The VNC coordinator, when a console was asked for. */
-  readonly vnc: VncCoordinator | undefined;
+  /** The VNC worker, when a console was asked for. */
+  readonly vnc: VncWorker | undefined;
   /** The synthetic video device. */
   readonly device: SynthvidDevice;
   /** Stops the console, the device and the guest. Idempotent. */
   stop(): Promise<void>;
 }
 
-/** Starts the VM described by `options`. */
-export async function startVm(options: CliOptions, logger: Logger): Promise<RunningVm> {
+/** Starts the VM described by `options`. Rejects (after cleaning up) if the console cannot listen. */
+export async function startVm(options: CliOptions, logger: Logger, logLevel: LogLevel): Promise<RunningVm> {
   const vram = new Vram();
   const view = new FramebufferView(vram);
   const guest = await spawnGuestThread(options.guest, vram, {});
-  let vnc: VncCoordinator | undefined;
+  const dirt = options.vnc && options.gfx ? dirtChannel() : undefined;
   const device = new SynthvidDevice({
     port: guest.video,
     view,
     logger: logger.child('synthvid'),
-    onDirt: options.gfx ? (rects) => vnc?.dirt(rects) : undefined,
-    onClose: () => vnc?.dirtClosed(),
+    onDirt: dirt ? (rects) => dirt.sender.send(rects) : undefined,
+    onClose: () => dirt?.sender.close(),
   });
-  const input = {
-    send(event: InputEvent): void {
-      guest.input.postMessage(event);
-    },
-  };
+  let vnc: VncWorker | undefined;
   if (options.vnc) {
     try {
-      vnc = await VncCoordinator.start(validateVncParameters(options.params), { framebuffer: view, input }, logger.child('vnc-worker'));
+      vnc = await VncWorker.start(
+        {
+          params: validateVncParameters(options.params),
+          channels: { vram: vram.buffer, format: view.format, formatPort: formatChannel(view), input: guest.input, dirt: dirt?.port },
+        },
+        { logLevel },
+      );
     } catch (err) {
       device.close();
       await guest.terminate();

@@ -16,6 +16,7 @@ import { ClientMessage, QemuClientMessage, RFB_VERSIONS, type RfbVersion } from 
 import { VncError, VncErrorCode } from './errors.js';
 import { type PixelFormat, parsePixelFormat } from './pixel-format.js';
 import { ReceiveBuffer } from './receive-buffer.js';
+import { type SetDesktopSizeRequest, parseSetDesktopSize, SET_DESKTOP_SIZE_HEADER_LENGTH, SCREEN_LENGTH } from './desktop-size.js';
 
 /** Most SetEncodings entries kept (the rest are drained). */
 export const MAX_ENCODINGS = 4096;
@@ -36,7 +37,8 @@ export type ClientEvent =
   | { readonly type: 'key'; readonly down: boolean; readonly keysym: number }
   | { readonly type: 'pointer'; readonly buttons: number; readonly x: number; readonly y: number }
   | { readonly type: 'cutText'; readonly text: Uint8Array; readonly declared: number }
-  | { readonly type: 'qemuKey'; readonly down: boolean; readonly keysym: number; readonly keycode: number };
+  | { readonly type: 'qemuKey'; readonly down: boolean; readonly keysym: number; readonly keycode: number }
+  | { readonly type: 'setDesktopSize'; readonly request: SetDesktopSizeRequest };
 
 interface Drain {
   left: number;
@@ -151,6 +153,12 @@ export class ClientParser {
         b.skip(2);
         const down = b.readU16() !== 0;
         return { type: 'qemuKey', down, keysym: b.readU32(), keycode: b.readU32() };
+      }
+      case ClientMessage.SET_DESKTOP_SIZE: {
+        if (b.length < SET_DESKTOP_SIZE_HEADER_LENGTH) return undefined;
+        const need = SET_DESKTOP_SIZE_HEADER_LENGTH + b.peekU8(6) * SCREEN_LENGTH;
+        if (b.length < need) return undefined;
+        return { type: 'setDesktopSize', request: parseSetDesktopSize(b.read(need)) };
       }
       default:
         throw new VncError(VncErrorCode.UNKNOWN_MESSAGE, `unknown client message type ${type}`);

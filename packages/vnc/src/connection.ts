@@ -2,33 +2,39 @@
  * `VncConnection`: the whole RFB conversation with one client over one socket.
  *
  * Handshake (3.3/3.7/3.8, security None), then the normal phase: the client's pixel format and
- * encodings, its update requests, and its keyboard and pointer events forwarded to the guest.
- * The connection owns a {@link DirtyBitmap} of what this client has not yet been sent; whoever
- * knows what changed on screen (the coordinator, from the device's DIRT or a tile diff) marks
- * it with {@link VncConnection.markDirty}. When the client has a request outstanding and
- * something is dirty, one FramebufferUpdate is built in one buffer and written once. With no
- * request outstanding, dirt simply accumulates: a slow client delays only itself and loses
- * nothing.
+ * encodings, its update requests, its keyboard and pointer events forwarded to the guest, and
+ * its clipboard (typed into the guest on Ctrl+Alt+P). What this client has not been sent yet
+ * lives in its {@link UpdateBuilder}; whoever knows what changed on screen (the coordinator, from
+ * the device's DIRT or a tile diff) marks it with {@link VncConnection.markDirty}. When the
+ * client has a request outstanding and something is pending, one FramebufferUpdate leaves in
+ * one write. With no request outstanding, or while the socket is backed up by about a frame,
+ * dirt simply accumulates: a slow client delays only itself and loses nothing.
  *
  * Multiple connections are the coordinator's business (`vnc-worker`), not this module's.
  */
 
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type InputSink, type Logger, silentLogger } from '@openvmm-vnc-ts/video-core';
-import { ByteWriter } from './byte-writer.js';
 import { ClientParser, type ClientEvent } from './client-parser.js';
-import { DirtyBitmap, type Rect } from './dirty-bitmap.js';
-import { RawEncoder } from './encodings/raw.js';
-import type { RectEncoder } from './encodings/encoder.js';
+import type { CursorImage } from './encodings/cursor.js';
 import { VncError, VncErrorCode } from './errors.js';
 import type { FramebufferSource } from './framebuffer-source.js';
-import { KeyboardTranslator } from './keyboard.js';
-import { PixelConverter } from './pixel-convert.js';
-import { SERVER_PIXEL_FORMAT, hasIrregularMax, pixelFormatProblem } from './pixel-format.js';
+import { type KeyTranslation, KeyboardTranslator } from './keyboard.js';
+import { latin1Text, pasteSequence } from './paste.js';
+import { hasIrregularMax, pixelFormatProblem } from './pixel-format.js';
 import { scaleAxis } from './pointer.js';
-import { Encoding, MAX_RECTS_PER_UPDATE, SERVER_VERSION_STRING, SecurityType, type RfbVersion, encodingName } from './rfb.js';
+import { Encoding, SERVER_VERSION_STRING, SecurityType, type RfbVersion, encodingName } from './rfb.js';
 import { pseudoRectUpdate, securityResult, securityType33, securityTypes, serverInit } from './server-messages.js';
+import { UpdateBuilder } from './update-builder.js';
+import { SERVER_PIXEL_FORMAT } from './pixel-format.js';
+
+/** What a connection needs from its transport: a TCP socket, or a WebSocket stream that acts like one. */
+export type RfbTransport = Duplex & {
+  setNoDelay?(noDelay?: boolean): unknown;
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+};
 
 /** Options for a {@link VncConnection}. */
 export interface VncConnectionOptions {
@@ -42,8 +48,13 @@ export interface VncConnectionOptions {
   logger?: Logger;
   /** Close the connection if the handshake is not done within this time (ms). Default 10000. */
   handshakeTimeoutMs?: number;
-  /** Do not write updates while more than this many bytes are queued on the socket. Default 8 MiB. */
+  /**
+   * Hold updates while more than this many bytes wait on the socket. Default: one full frame in
+   * the client's format (what QEMU allows), at least 256 KiB.
+   */
   maxQueuedBytes?: number;
+  /** Disconnect a client whose queue exceeds this multiple of `maxQueuedBytes` (or of a frame, if larger). Default 4. */
+  hardQueueMultiple?: number;
 }
 
 /**
@@ -62,38 +73,26 @@ export interface VncConnectionEvents {
   close: [error: Error | undefined];
 }
 
-/** Encodings the server can emit, by preference when the client lists several. */
-const RECT_ENCODERS: Record<number, () => RectEncoder> = {
-  [Encoding.RAW]: () => new RawEncoder(),
-};
-
 /** One RFB client connection. */
 export class VncConnection extends EventEmitter<VncConnectionEvents> {
   private readonly parser = new ClientParser();
   private readonly log: Logger;
   private readonly keyboard: KeyboardTranslator;
-  private readonly out = new ByteWriter();
-  private readonly rects: Rect[] = [];
-  private readonly dirty: DirtyBitmap;
+  private readonly updates: UpdateBuilder;
   private readonly pendingSources = new Set<DirtSource>();
   private readonly updatesBySource: Record<DirtSource, number> = { device: 0, diff: 0, full: 0 };
-  private converter = new PixelConverter(SERVER_PIXEL_FORMAT);
-  private encoder: RectEncoder = new RawEncoder();
-  private encodings = new Set<number>();
   private version: RfbVersion | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private flushScheduled = false;
   private updateRequested = false;
-  /** Size the client currently believes the framebuffer has. */
-  private clientWidth: number;
-  private clientHeight: number;
+  private backedUp = false;
+  private clipboard = '';
   private _state: ConnectionState = 'handshake';
-  /** Counters for {@link VncConnection.inspect}. */
-  private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0 };
+  private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0, pastes: 0 };
 
   constructor(
-    /** The client's socket. */
-    readonly socket: Socket,
+    /** The client's transport. */
+    readonly socket: RfbTransport,
     private readonly options: VncConnectionOptions,
   ) {
     super();
@@ -101,15 +100,15 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     this.keyboard = new KeyboardTranslator((keysym) =>
       this.log.limited('debug', 'unmapped-keysym', 'keysym has no US scancode; dropped', { keysym: `0x${keysym.toString(16)}` }),
     );
-    const fb = options.framebuffer;
-    this.clientWidth = fb.width;
-    this.clientHeight = fb.height;
-    this.dirty = new DirtyBitmap(fb.width, fb.height);
-    socket.setNoDelay(true);
+    this.updates = new UpdateBuilder(options.framebuffer, options.name ?? 'OpenVMM VM', this.log);
+    socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => this.close(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : err));
     socket.on('close', () => this.close());
-    socket.on('drain', () => this.scheduleFlush());
+    socket.on('drain', () => {
+      this.backedUp = false;
+      this.scheduleFlush();
+    });
     this.handshakeTimer = setTimeout(
       () => this.close(new VncError(VncErrorCode.HANDSHAKE_TIMEOUT, 'handshake not completed in time')),
       options.handshakeTimeoutMs ?? 10_000,
@@ -133,15 +132,21 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
    */
   markDirty(left: number, top: number, right: number, bottom: number, source: DirtSource = 'device'): void {
     if (this._state === 'closed') return;
-    this.dirty.markRect(left, top, right, bottom);
+    this.updates.dirty.markRect(left, top, right, bottom);
     this.pendingSources.add(source);
     this.scheduleFlush();
   }
 
   /** Marks the whole screen as changed. */
   markAllDirty(): void {
-    this.dirty.markAll();
+    this.updates.dirty.markAll();
     this.pendingSources.add('full');
+    this.scheduleFlush();
+  }
+
+  /** A new pointer shape (sent to the client if it takes the Cursor pseudo-encoding). */
+  setCursor(image: CursorImage): void {
+    this.updates.setCursor(image);
     this.scheduleFlush();
   }
 
@@ -158,29 +163,38 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   /** Closes the connection; `error` says why (undefined for a normal end). Idempotent. */
   close(error?: Error): void {
     if (this._state === 'closed') return;
+    const wasNormal = this._state === 'normal';
     this._state = 'closed';
     clearTimeout(this.handshakeTimer);
+    // No stuck keys in the guest: release whatever this client still holds down.
+    if (wasNormal) for (const k of this.keyboard.releaseAll()) this.options.input.send(k);
+    this.updates.close();
     if (error) {
       const code = error instanceof VncError ? error.code : (error as NodeJS.ErrnoException).code;
       this.log.info('connection closed with error', { error: error.message, code });
     } else {
       this.log.debug('connection closed');
     }
-    this.socket.destroy();
+    // Let a final message (e.g. a failed SecurityResult) leave before the socket goes.
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref?.();
     this.emit('close', error);
   }
 
   /** A plain snapshot of live state, for diagnostics. */
   inspect(): Record<string, unknown> {
+    const conv = this.updates.pixelConverter;
     return {
       state: this._state,
       version: this.version,
       remote: `${this.socket.remoteAddress}:${this.socket.remotePort}`,
-      pixelFormat: this.converter.native ? 'native' : { ...this.converter.format },
-      encodings: [...this.encodings].map(encodingName),
+      pixelFormat: conv.native ? 'native' : { ...conv.format },
+      encodings: [...this.updates.clientEncodings].map(encodingName),
+      rectEncoding: encodingName(this.updates.rectEncoding),
       updateRequested: this.updateRequested,
-      dirtyTiles: this.dirty.count(),
+      dirtyTiles: this.updates.dirty.count(),
       queuedBytes: this.socket.writableLength,
+      unmappedKeys: this.keyboard.unmappedCount,
       updatesBySource: { ...this.updatesBySource },
       ...this.stats,
     };
@@ -219,9 +233,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         return;
       case 'clientInit': {
         const fb = this.options.framebuffer;
-        this.clientWidth = fb.width;
-        this.clientHeight = fb.height;
-        this.dirty.resize(fb.width, fb.height);
+        this.updates.reset();
         this.pendingSources.add('full');
         this.write(serverInit(fb.width, fb.height, SERVER_PIXEL_FORMAT, this.options.name ?? 'OpenVMM VM'));
         this.parser.phase = 'normal';
@@ -235,30 +247,35 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         const problem = pixelFormatProblem(ev.format);
         if (problem) throw new VncError(VncErrorCode.UNSUPPORTED_PIXEL_FORMAT, `unsupported pixel format: ${problem}`);
         if (hasIrregularMax(ev.format)) this.log.debug('pixel format has a channel max that is not 2^N-1', { ...ev.format });
-        this.converter = new PixelConverter(ev.format);
-        this.dirty.markAll();
+        this.updates.setPixelFormat(ev.format);
         this.pendingSources.add('full');
         this.scheduleFlush();
         return;
       }
       case 'setEncodings':
-        this.setEncodings(ev.encodings, ev.declared);
+        if (ev.declared > ev.encodings.length) {
+          this.log.limited('info', 'encodings-capped', 'SetEncodings list capped', { declared: ev.declared, kept: ev.encodings.length });
+        }
+        this.updates.setEncodings(ev.encodings);
+        // Every SetEncodings that has it gets the QEMU extended key acknowledgement (as QEMU).
+        if (ev.encodings.includes(Encoding.QEMU_EXTENDED_KEY_EVENT)) this.write(pseudoRectUpdate(0, 0, 0, 0, Encoding.QEMU_EXTENDED_KEY_EVENT));
+        this.scheduleFlush();
         return;
       case 'updateRequest':
         this.updateRequested = true;
         if (!ev.incremental) {
-          this.dirty.markRect(ev.x, ev.y, ev.x + ev.w, ev.y + ev.h);
+          this.updates.dirty.markRect(ev.x, ev.y, ev.x + ev.w, ev.y + ev.h);
           this.pendingSources.add('full');
         }
         this.scheduleFlush();
         return;
       case 'key':
         this.stats.keyEvents++;
-        for (const k of this.keyboard.keysym(ev.keysym, ev.down)) this.options.input.send(k);
+        this.sendKeys(this.keyboard.translateKeysym(ev.keysym, ev.down));
         return;
       case 'qemuKey':
         this.stats.keyEvents++;
-        for (const k of this.keyboard.extended(ev.keycode, ev.down)) this.options.input.send(k);
+        this.sendKeys(this.keyboard.translateExtended(ev.keycode, ev.down));
         return;
       case 'pointer': {
         this.stats.pointerEvents++;
@@ -267,57 +284,67 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         return;
       }
       case 'cutText':
-        this.log.debug('client cut text', { bytes: ev.declared });
+        this.clipboard = latin1Text(ev.text);
+        this.log.debug('client cut text', { bytes: ev.declared, kept: ev.text.length });
+        return;
+      case 'setDesktopSize':
+        this.log.info('client asked for a desktop size; refused (the guest sets its own mode)', { ...ev.request, screens: ev.request.screens.length });
+        this.write(this.updates.refuseDesktopSize());
         return;
     }
   }
 
-  private setEncodings(list: readonly number[], declared: number): void {
-    if (declared > list.length) this.log.limited('info', 'encodings-capped', 'SetEncodings list capped', { declared, kept: list.length });
-    this.encodings = new Set(list);
-    const chosen = list.find((e) => RECT_ENCODERS[e] !== undefined) ?? Encoding.RAW;
-    if (chosen !== this.encoder.encoding) this.encoder = RECT_ENCODERS[chosen]!();
-    if (this.encodings.has(Encoding.QEMU_EXTENDED_KEY_EVENT)) {
-      this.write(pseudoRectUpdate(0, 0, 0, 0, Encoding.QEMU_EXTENDED_KEY_EVENT));
-    }
-    this.log.debug('encodings', { list: list.map(encodingName).join(','), using: encodingName(chosen) });
+  private sendKeys(t: KeyTranslation): void {
+    for (const k of t.events) this.options.input.send(k);
+    if (!t.paste) return;
+    const seq = pasteSequence(this.clipboard, this.keyboard.shiftState);
+    this.stats.pastes++;
+    if (seq.skipped > 0) this.log.info('paste: characters the keyboard path cannot type were skipped', { skipped: seq.skipped });
+    for (const k of seq.events) this.options.input.send(k);
   }
 
   /** Sends one update if the client asked for one and something is pending. */
   private flush(): void {
-    if (this._state !== 'normal' || !this.updateRequested) return;
-    if (this.socket.writableLength > (this.options.maxQueuedBytes ?? 8 * 1024 * 1024)) return; // 'drain' retries
+    if (this._state !== 'normal' || !this.updateRequested || !this.updates.hasPending()) return;
     const fb = this.options.framebuffer;
-    if (fb.width !== this.clientWidth || fb.height !== this.clientHeight) {
-      if (!this.encodings.has(Encoding.DESKTOP_SIZE)) {
-        this.close(new VncError(VncErrorCode.RESIZE_UNSUPPORTED, `screen resized to ${fb.width}x${fb.height} and the client does not support DesktopSize`));
+    const frameBytes = fb.width * fb.height * this.updates.pixelConverter.bytesPerPixel;
+    const soft = this.options.maxQueuedBytes ?? Math.max(frameBytes, 256 * 1024);
+    const queued = this.socket.writableLength;
+    // One update may be a whole frame, so the hard limit is a multiple of whichever is larger.
+    if (queued > Math.max(soft, frameBytes) * (this.options.hardQueueMultiple ?? 4)) {
+      this.close(new VncError(VncErrorCode.SLOW_CLIENT, `client is not reading: ${queued} bytes queued`));
+      return;
+    }
+    if (queued > soft) {
+      if (!this.backedUp) this.log.debug('client backed up; coalescing updates', { queued });
+      this.backedUp = true;
+      return; // 'drain' retries; dirt keeps accumulating in the bitmap
+    }
+    const result = this.updates.build();
+    switch (result.kind) {
+      case 'none':
         return;
-      }
-      this.clientWidth = fb.width;
-      this.clientHeight = fb.height;
-      this.dirty.resize(fb.width, fb.height);
-      this.pendingSources.add('full');
-      this.write(pseudoRectUpdate(0, 0, fb.width, fb.height, Encoding.DESKTOP_SIZE));
+      case 'resize-unsupported':
+        this.close(new VncError(VncErrorCode.RESIZE_UNSUPPORTED, `screen resized to ${result.width}x${result.height} and the client supports neither DesktopSize nor ExtendedDesktopSize`));
+        return;
+      case 'resize':
+        // The announcement goes alone (as OpenVMM and QEMU send it); the full new frame follows
+        // right away in its own message, answering the same request.
+        this.pendingSources.add('full');
+        this.write(result.data);
+        this.flush();
+        return;
+      case 'update':
+        this.updateRequested = false;
+        this.stats.updates++;
+        this.stats.rects += result.rects;
+        for (const src of this.pendingSources) this.updatesBySource[src]++;
+        if (this.log.enabled('debug')) {
+          this.log.debug('update', { rects: result.rects, bytes: result.data.length, source: [...this.pendingSources].join('+') || 'pseudo' });
+        }
+        this.pendingSources.clear();
+        this.write(result.data);
     }
-    if (this.dirty.isEmpty()) return;
-    let rects = this.dirty.toRects(this.rects);
-    if (rects.length > MAX_RECTS_PER_UPDATE) rects = [{ x: 0, y: 0, w: fb.width, h: fb.height }];
-    this.out.reset();
-    this.out.u8(0);
-    this.out.u8(0);
-    this.out.u16(rects.length);
-    const ctx = { framebuffer: fb, converter: this.converter, out: this.out };
-    for (const r of rects) this.encoder.encodeRect(r, ctx);
-    this.dirty.clear();
-    this.updateRequested = false;
-    this.stats.updates++;
-    this.stats.rects += rects.length;
-    for (const src of this.pendingSources) this.updatesBySource[src]++;
-    if (this.log.enabled('debug')) {
-      this.log.debug('update', { rects: rects.length, bytes: this.out.length, source: [...this.pendingSources].join('+') || 'none' });
-    }
-    this.pendingSources.clear();
-    this.write(this.out.toBuffer());
   }
 
   private write(data: Buffer): void {

@@ -13,6 +13,7 @@ export const VncErrorCode = {
   RESIZE_UNSUPPORTED: 'VNC_RESIZE_UNSUPPORTED',
   BUFFER_LIMIT: 'VNC_BUFFER_LIMIT',
   HANDSHAKE_TIMEOUT: 'VNC_HANDSHAKE_TIMEOUT',
+  SLOW_CLIENT: 'VNC_SLOW_CLIENT',
 } as const;
 
 /** One of {@link VncErrorCode}. */

@@ -5,6 +5,11 @@
  * (which carry the scancode itself). A printable keysym also records whether the US layout
  * needs Shift for it, so the translator can press or release Shift around it. Built once, with
  * a load-time check that no keysym is defined twice.
+ *
+ * Pause is special: a real keyboard sends `E1 1D 45 E1 9D C5` on press and nothing on release.
+ * Its entry holds the pseudo-scancode {@link PAUSE_SCANCODE} (`0xE11D`, the E1-prefixed
+ * `1D`), which the translator expands into that whole sequence; see `keyboard.ts`. Latin-1
+ * keysyms (é, ö, ...) stay unmapped: a US layout has no key for them.
  */
 
 /** The key needs Shift held on a US layout (e.g. `A`, `!`). */
@@ -13,6 +18,12 @@ export const NEEDS_SHIFT = 0x10000;
 export const NEEDS_NO_SHIFT = 0x20000;
 /** Mask of the scancode part of an entry. */
 export const SCANCODE_MASK = 0xffff;
+/**
+ * Pseudo-scancode for Pause: the E1-prefixed `1D` (OpenVMM's synthetic keyboard turns a high
+ * byte of `0xE1` into its E1 flag). Never sent alone: the translator expands it into
+ * `E11D make, 45 make, E11D break, 45 break`, i.e. the bytes `E1 1D 45 E1 9D C5`.
+ */
+export const PAUSE_SCANCODE = 0xe11d;
 
 const table = new Map<number, number>();
 
@@ -81,6 +92,10 @@ const named: [number, number][] = [
   [0xff7f, 0x45], // Num_Lock
   [0xff14, 0x46], // Scroll_Lock
   [0xff61, 0xe037], // Print
+  [0xff15, 0x54], // Sys_Req (what Alt+Print sends)
+  [0xff13, PAUSE_SCANCODE], // Pause (expanded by the translator)
+  [0xff6b, 0xe046], // Break (Ctrl+Pause)
+  [0xfe20, 0x0f], // ISO_Left_Tab (Shift+Tab on X11 clients; Shift is already held)
   [0xffc8, 0x57], // F11
   [0xffc9, 0x58], // F12
   // Keypad.
@@ -100,6 +115,18 @@ const named: [number, number][] = [
   [0xffaa, 0x37], // KP_Multiply
   [0xffaf, 0xe035], // KP_Divide
   [0xff8d, 0xe01c], // KP_Enter
+  // Keypad navigation keysyms (sent with Num Lock off): the same keys as the digits.
+  [0xff95, 0x47], // KP_Home
+  [0xff96, 0x4b], // KP_Left
+  [0xff97, 0x48], // KP_Up
+  [0xff98, 0x4d], // KP_Right
+  [0xff99, 0x50], // KP_Down
+  [0xff9a, 0x49], // KP_Prior
+  [0xff9b, 0x51], // KP_Next
+  [0xff9c, 0x4f], // KP_End
+  [0xff9d, 0x4c], // KP_Begin
+  [0xff9e, 0x52], // KP_Insert
+  [0xff9f, 0x53], // KP_Delete
 ];
 for (const [keysym, code] of named) add(keysym, code);
 // F1..F10 are consecutive set-1 codes 0x3B..0x44.

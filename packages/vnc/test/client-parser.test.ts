@@ -158,6 +158,16 @@ describe('ClientParser: normal phase messages', () => {
     });
   }
 
+  it('parses SetDesktopSize (251) with its screens, in any split', () => {
+    const bytes = unhex('fb 00 0320 0258 01 00  00000007 0000 0000 0320 0258 00000000');
+    const event = { type: 'setDesktopSize', request: { width: 800, height: 600, screens: [{ id: 7, x: 0, y: 0, width: 800, height: 600, flags: 0 }] } };
+    expect(parserAt('normal', bytes).next()).toEqual(event);
+    const p = parserAt('normal', bytes.subarray(0, 12));
+    expect(p.next()).toBeUndefined();
+    p.push(bytes.subarray(12));
+    expect(p.next()).toEqual(event);
+  });
+
   it('parses SetPixelFormat from exact hex bytes', () => {
     const p = parserAt('normal', unhex('00 000000 10 10 01 01 001f 003f 001f 0b 05 00 000000'));
     expect(p.next()).toEqual({ type: 'setPixelFormat', format: RGB565 });
@@ -302,7 +312,7 @@ describe('ClientParser: errors', () => {
     expect(err.message).toContain('7');
   });
 
-  it.each([[1], [7], [8], [150], [248], [251], [254]])('message type %i is rejected as unknown', (t) => {
+  it.each([[1], [7], [8], [150], [248], [254]])('message type %i is rejected as unknown', (t) => {
     expectVncError(() => parserAt('normal', new Uint8Array([t, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])).next(), VncErrorCode.UNKNOWN_MESSAGE);
   });
 

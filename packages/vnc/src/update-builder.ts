@@ -1,0 +1,194 @@
+/**
+ * Builds the FramebufferUpdates of one connection: what this client has not been sent yet (its
+ * own {@link DirtyBitmap}), in its pixel format and preferred encoding, plus the pseudo-rects it
+ * asked for (cursor shape, desktop size changes, desktop name).
+ *
+ * Every update is built in one reused buffer and leaves as one write. The rect count is never
+ * truncated: past 65535 rects the update becomes one full-screen rect.
+ */
+
+import type { Logger } from '@openvmm-vnc-ts/video-core';
+import { ByteWriter } from './byte-writer.js';
+import { DirtyBitmap, type Rect } from './dirty-bitmap.js';
+import { DesktopSizeReason, DesktopSizeStatus, encodeDesktopName, encodeExtendedDesktopSize, singleScreen } from './desktop-size.js';
+import { type CursorImage, DEFAULT_CURSOR, encodeCursor } from './encodings/cursor.js';
+import type { RectEncoder } from './encodings/encoder.js';
+import { RawEncoder } from './encodings/raw.js';
+import { ZlibEncoder } from './encodings/zlib.js';
+import type { FramebufferSource } from './framebuffer-source.js';
+import { PixelConverter } from './pixel-convert.js';
+import { type PixelFormat, SERVER_PIXEL_FORMAT } from './pixel-format.js';
+import { Encoding, MAX_RECTS_PER_UPDATE, encodingName } from './rfb.js';
+import { writeRectHeader } from './encodings/encoder.js';
+
+/** Rect encodings we can produce; the first of these in the client's list wins. */
+const SUPPORTED_RECT_ENCODINGS: readonly number[] = [Encoding.ZLIB, Encoding.RAW];
+
+/** What {@link UpdateBuilder.build} decided. */
+export type BuildResult =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'update'; readonly data: Buffer; readonly rects: number }
+  /** The screen changed size: this message announces it; the full frame follows in the next. */
+  | { readonly kind: 'resize'; readonly data: Buffer }
+  | { readonly kind: 'resize-unsupported'; readonly width: number; readonly height: number };
+
+/** One connection's update state. */
+export class UpdateBuilder {
+  /** Tiles this client has not been sent since they changed. */
+  readonly dirty: DirtyBitmap;
+  private readonly out = new ByteWriter();
+  private readonly rects: Rect[] = [];
+  private readonly raw = new RawEncoder();
+  private zlib: ZlibEncoder | undefined;
+  private encoder: RectEncoder = this.raw;
+  private converter = new PixelConverter(SERVER_PIXEL_FORMAT);
+  private encodings = new Set<number>();
+  private cursor: CursorImage = DEFAULT_CURSOR;
+  private cursorPending = false;
+  private namePending = false;
+  /** The size this client currently believes the screen has. */
+  private width: number;
+  private height: number;
+
+  constructor(
+    private readonly fb: FramebufferSource,
+    private readonly name: string,
+    private readonly log: Logger,
+  ) {
+    this.width = fb.width;
+    this.height = fb.height;
+    this.dirty = new DirtyBitmap(fb.width, fb.height);
+  }
+
+  /** The client's pixel format converter. */
+  get pixelConverter(): PixelConverter {
+    return this.converter;
+  }
+
+  /** The encoding rects are sent in. */
+  get rectEncoding(): number {
+    return this.encoder.encoding;
+  }
+
+  /** The client's advertised encodings. */
+  get clientEncodings(): ReadonlySet<number> {
+    return this.encodings;
+  }
+
+  /** Starts over at the current framebuffer size (ServerInit just told the client this size). */
+  reset(): void {
+    this.width = this.fb.width;
+    this.height = this.fb.height;
+    this.dirty.resize(this.width, this.height);
+  }
+
+  /** Applies SetPixelFormat: everything is resent in the new format, the cursor too. */
+  setPixelFormat(pf: PixelFormat): void {
+    this.converter = new PixelConverter(pf);
+    this.dirty.markAll();
+    if (this.encodings.has(Encoding.CURSOR)) this.cursorPending = true;
+  }
+
+  /** Applies SetEncodings: picks the rect encoding by the client's order, notes pseudo-encodings. */
+  setEncodings(list: readonly number[]): void {
+    const had = this.encodings;
+    this.encodings = new Set(list);
+    const chosen = list.find((e) => SUPPORTED_RECT_ENCODINGS.includes(e)) ?? Encoding.RAW;
+    if (chosen === Encoding.ZLIB) this.encoder = this.zlib ??= new ZlibEncoder();
+    else this.encoder = this.raw;
+    if (this.encodings.has(Encoding.CURSOR) && !had.has(Encoding.CURSOR)) this.cursorPending = true;
+    if (this.encodings.has(Encoding.DESKTOP_NAME) && !had.has(Encoding.DESKTOP_NAME)) this.namePending = true;
+    this.log.debug('encodings', { list: list.map(encodingName).join(','), using: encodingName(chosen) });
+  }
+
+  /** A new pointer shape from the guest; sent to clients that take the Cursor pseudo-encoding. */
+  setCursor(image: CursorImage): void {
+    this.cursor = image;
+    if (this.encodings.has(Encoding.CURSOR)) this.cursorPending = true;
+  }
+
+  /** True when the next {@link UpdateBuilder.build} has something to send. */
+  hasPending(): boolean {
+    return this.cursorPending || this.namePending || this.fb.width !== this.width || this.fb.height !== this.height || !this.dirty.isEmpty();
+  }
+
+  /**
+   * Builds the next update for a client that asked for one: a resize first (its own message,
+   * then the full frame), else the pending pseudo-rects and the dirty rects in one message.
+   */
+  build(): BuildResult {
+    const fb = this.fb;
+    if (fb.width !== this.width || fb.height !== this.height) return this.buildResize();
+    if (!this.hasPending()) return { kind: 'none' };
+    let rects = this.dirty.isEmpty() ? [] : this.dirty.toRects(this.rects);
+    if (rects.length > MAX_RECTS_PER_UPDATE - 2) rects = [{ x: 0, y: 0, w: fb.width, h: fb.height }];
+    const out = this.out;
+    out.reset();
+    out.u8(0);
+    out.u8(0);
+    const countAt = out.reserve(2);
+    let count = 0;
+    if (this.cursorPending) {
+      encodeCursor(this.cursor, this.converter, out);
+      this.cursorPending = false;
+      count++;
+    }
+    if (this.namePending) {
+      encodeDesktopName(out, this.name);
+      this.namePending = false;
+      count++;
+    }
+    const ctx = { framebuffer: fb, converter: this.converter, out };
+    for (const r of rects) this.encoder.encodeRect(r, ctx);
+    count += rects.length;
+    out.patchU16(countAt, count);
+    this.dirty.clear();
+    return { kind: 'update', data: out.toBuffer(), rects: rects.length };
+  }
+
+  /** Releases encoder state (the zlib stream). */
+  close(): void {
+    this.zlib?.close();
+  }
+
+  private buildResize(): BuildResult {
+    const { width, height } = this.fb;
+    const extended = this.encodings.has(Encoding.EXTENDED_DESKTOP_SIZE);
+    if (!extended && !this.encodings.has(Encoding.DESKTOP_SIZE)) return { kind: 'resize-unsupported', width, height };
+    this.width = width;
+    this.height = height;
+    this.dirty.resize(width, height);
+    const out = this.out;
+    out.reset();
+    out.u8(0);
+    out.u8(0);
+    out.u16(1);
+    if (extended) {
+      encodeExtendedDesktopSize(out, { reason: DesktopSizeReason.SERVER, status: DesktopSizeStatus.OK, width, height, screens: singleScreen(width, height) });
+    } else {
+      writeRectHeader(out, 0, 0, width, height, Encoding.DESKTOP_SIZE);
+    }
+    return { kind: 'resize', data: out.toBuffer() };
+  }
+
+  /**
+   * The answer to a client's SetDesktopSize: the guest's resolution is the guest's to choose
+   * (synthvid has no host-initiated mode set), so the request is refused as prohibited, with the
+   * current layout, per the ExtendedDesktopSize rules.
+   */
+  refuseDesktopSize(): Buffer {
+    const out = this.out;
+    out.reset();
+    out.u8(0);
+    out.u8(0);
+    out.u16(1);
+    encodeExtendedDesktopSize(out, {
+      reason: DesktopSizeReason.THIS_CLIENT,
+      status: DesktopSizeStatus.PROHIBITED,
+      width: this.width,
+      height: this.height,
+      screens: singleScreen(this.width, this.height),
+    });
+    return out.toBuffer();
+  }
+}
