@@ -91,16 +91,18 @@ async function main(argv: readonly string[]): Promise<number> {
   const results = loadResults();
   const t0 = nowMs();
   for (const b of selected) {
+    const benv = environment();
     const start = nowMs();
     const r = await b.run();
     const durationMs = nowMs() - start;
     console.log(`\n${renderResult(r)}\n  (${(durationMs / 1000).toFixed(1)} s)`);
     if (markdown) console.log(`\n${renderMarkdown(r)}`);
-    results.benchmarks[b.name] = { ...r, environment: { ...environment(), date: env.date }, durationMs };
+    results.benchmarks[b.name] = { ...r, environment: benv, durationMs };
+    // Written after each benchmark, so a later failure keeps what was measured.
+    // Column formatters are functions and drop out of JSON, leaving key and header.
+    mkdirSync(dirname(RESULTS_PATH), { recursive: true });
+    writeFileSync(RESULTS_PATH, `${JSON.stringify(results, null, 2)}\n`);
   }
-  mkdirSync(dirname(RESULTS_PATH), { recursive: true });
-  // Column formatters are functions and drop out of JSON, leaving key and header.
-  writeFileSync(RESULTS_PATH, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nall done in ${((nowMs() - t0) / 1000).toFixed(1)} s (load ${loadavg()[0]!.toFixed(2)}); results written to ${RESULTS_PATH}`);
   return 0;
 }

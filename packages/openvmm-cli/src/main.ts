@@ -50,15 +50,26 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`VM running (guest: ${options.guest}) with no console; pass --gfx or --vnc for one. Press Ctrl-C to stop.\n`);
   }
   return new Promise<number>((resolve) => {
+    let stopping = false;
     const shutdown = (signal: string): void => {
+      // A Ctrl-C in a terminal may reach us twice (directly and through a wrapper such as
+      // `pnpm start`); the first one starts a clean shutdown, repeats are ignored.
+      if (stopping) return;
+      stopping = true;
       logger.info('shutting down', { signal });
+      const force = setTimeout(() => {
+        process.stderr.write(`${PROGRAM_NAME}: shutdown took too long; exiting\n`);
+        resolve(1);
+      }, 10_000);
+      force.unref();
       void vm.stop().then(() => {
+        clearTimeout(force);
         process.stdout.write('Stopped.\n');
         resolve(0);
       });
     };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
   });
 }
 

@@ -6,11 +6,11 @@
  * (`sniff.ts`): silence means a raw RFB client, and the socket is handed back untouched; an HTTP
  * request is either a WebSocket upgrade on any path (answered `101`, and handed back as a
  * {@link WebSocketStream} byte stream) or a plain request, which is answered here (the console
- * page, noVNC's files, or an error) and closed. Either stream goes to `VncConnection` as is.
+ * page, noVNC's files, or an error) and closed. Either stream goes to `VncConnection` as is:
+ * both are an `RfbTransport` (`@openvmm-vnc-ts/vnc`).
  */
 
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { type Logger, silentLogger } from '@openvmm-vnc-ts/video-core';
 import { type AllowedOrigins, HttpError, type HttpRequest, errorResponse, formatResponse, isWebSocketRequest, parseRequestHead, upgradeResponse, validateUpgrade } from './http.js';
 import { CONSOLE_PAGE_HEADERS, CONSOLE_PAGE_HTML } from './page.js';
@@ -58,17 +58,6 @@ export type AcceptWebResult =
   | { kind: 'websocket'; stream: WebSocketStream; path: string; origin: string | undefined }
   /** Plain HTTP was answered (or the peer left, `status` undefined); the socket is closing. Nothing to do. */
   | { kind: 'handled'; status: number | undefined; reason: string };
-
-/**
- * What `VncConnection` uses of its socket; both `net.Socket` and {@link WebSocketStream} have it.
- * (`VncConnection` is typed with `net.Socket`; until that is widened to this, pass a WebSocket
- * stream with `as unknown as Socket`.)
- */
-export interface RfbTransport extends Duplex {
-  setNoDelay(noDelay?: boolean): unknown;
-  readonly remoteAddress?: string | undefined;
-  readonly remotePort?: number | undefined;
-}
 
 /**
  * Classifies a freshly accepted socket and does whatever HTTP it needs. Never rejects: every

@@ -8,10 +8,11 @@
  * (1002, 1003, 1007, 1009) and destroys the stream with a {@link WebSocketError}. When the reader
  * falls behind, the socket is paused until it reads again.
  *
- * Writing: each write (or each batch of queued writes) becomes one unmasked binary frame. A write
- * completes only once the socket has taken it below its high-water mark (its `'drain'`), so
- * `writableLength` and `'drain'` on this stream track the socket's own backlog, as
- * `VncConnection` expects of a `net.Socket`.
+ * Writing: each write (or each batch of writes queued meanwhile) becomes one unmasked binary
+ * frame. A write completes only once the socket is below its high-water mark again (its
+ * `'drain'`), so this stream's `writableLength` is the bytes queued here plus the frame the socket
+ * still holds (within the socket's 16 KiB high-water mark of the true backlog), and its `'drain'`
+ * follows the socket's: what `VncConnection` expects of a `net.Socket`.
  *
  * Closing: {@link WebSocketStream.close} (server shutdown) flushes queued writes, sends a close
  * frame, and closes the TCP connection when the peer answers or after `closeTimeoutMs`.
