@@ -11,7 +11,7 @@
  */
 
 import { FramebufferView, type LogLevel, type Logger, SynthvidDevice, Vram, spawnGuestThread } from '@openvmm-vnc-ts/video-core';
-import { VncWorker, dirtChannel, formatChannel } from '@openvmm-vnc-ts/vnc-worker';
+import { VncWorker, dirtChannel, formatChannel, pointerChannel } from '@openvmm-vnc-ts/vnc-worker';
 import { validateVncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
 import type { CliOptions } from './vnc-cli.js';
 
@@ -31,12 +31,15 @@ export async function startVm(options: CliOptions, logger: Logger, logLevel: Log
   const view = new FramebufferView(vram);
   const guest = await spawnGuestThread(options.guest, vram, {});
   const dirt = options.vnc && options.gfx ? dirtChannel() : undefined;
+  const pointer = options.vnc && options.gfx ? pointerChannel() : undefined;
   const device = new SynthvidDevice({
     port: guest.video,
     view,
     logger: logger.child('synthvid'),
     onDirt: dirt ? (rects) => dirt.sender.send(rects) : undefined,
     onClose: () => dirt?.sender.close(),
+    onPointerShape: pointer ? (shape) => pointer.sender.shape(shape) : undefined,
+    onPointerPosition: pointer ? (p) => pointer.sender.visible(p.visible) : undefined,
   });
   let vnc: VncWorker | undefined;
   if (options.vnc) {
@@ -44,7 +47,14 @@ export async function startVm(options: CliOptions, logger: Logger, logLevel: Log
       vnc = await VncWorker.start(
         {
           params: validateVncParameters(options.params),
-          channels: { vram: vram.buffer, format: view.format, formatPort: formatChannel(view), input: guest.input, dirt: dirt?.port },
+          channels: {
+            vram: vram.buffer,
+            format: view.format,
+            formatPort: formatChannel(view),
+            input: guest.input,
+            dirt: dirt?.port,
+            pointer: pointer?.port,
+          },
         },
         { logLevel },
       );

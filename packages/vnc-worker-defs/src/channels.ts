@@ -10,7 +10,7 @@
  */
 
 import type { MessagePort } from 'node:worker_threads';
-import type { DirtyRect, FramebufferFormat } from '@openvmm-vnc-ts/video-core';
+import type { DirtyRect, FramebufferFormat, PointerShape } from '@openvmm-vnc-ts/video-core';
 import { VncParametersError } from './errors.js';
 import { type VncParameters, validateVncParameters } from './params.js';
 
@@ -26,7 +26,14 @@ export interface VncWorkerChannels {
   input: MessagePort;
   /** Receives dirt batches ({@link encodeDirtBatch}); absent without a synthetic video device. */
   dirt?: MessagePort;
+  /** Receives {@link PointerMessage}s (the guest's cursor shape and visibility); optional. */
+  pointer?: MessagePort;
 }
+
+/** The guest's pointer, as the synthetic video device reports it. */
+export type PointerMessage =
+  | { readonly type: 'shape'; readonly shape: PointerShape }
+  | { readonly type: 'visible'; readonly visible: boolean };
 
 /** Everything a VNC worker thread starts from. */
 export interface VncWorkerInit {
@@ -74,5 +81,6 @@ export function validateVncWorkerInit(input: unknown): VncWorkerInit {
   if (!isPort(channels.formatPort)) throw new VncParametersError('channels.formatPort', 'must be a MessagePort');
   if (!isPort(channels.input)) throw new VncParametersError('channels.input', 'must be a MessagePort');
   if (channels.dirt !== undefined && !isPort(channels.dirt)) throw new VncParametersError('channels.dirt', 'must be a MessagePort when present');
+  if (channels.pointer !== undefined && !isPort(channels.pointer)) throw new VncParametersError('channels.pointer', 'must be a MessagePort when present');
   return { params: validParams, channels: channels as VncWorkerChannels };
 }

@@ -10,8 +10,17 @@
  */
 
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { type DirtyRect, type InputSink, type Logger, silentLogger } from '@openvmm-vnc-ts/video-core';
-import { DirtyBitmap, type FramebufferSource, TileDiffer, VncConnection } from '@openvmm-vnc-ts/vnc';
+import { type DirtyRect, type InputSink, type Logger, type PointerShape, silentLogger } from '@openvmm-vnc-ts/video-core';
+import {
+  type CursorImage,
+  DEFAULT_CURSOR,
+  DirtyBitmap,
+  type FramebufferSource,
+  HIDDEN_CURSOR,
+  TileDiffer,
+  VncConnection,
+  cursorFromPointerShape,
+} from '@openvmm-vnc-ts/vnc';
 import type { VncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
 
 /** A framebuffer the coordinator can serve; `onFormat` (if present) reports resolution changes. */
@@ -45,6 +54,8 @@ export class VncCoordinator {
   private readonly unsubscribeFormat: (() => void) | undefined;
   private nextId = 0;
   private stopped = false;
+  private cursor: CursorImage = DEFAULT_CURSOR;
+  private pointerVisible = true;
   private deviceDirtSeen = false;
   private stats = { accepted: 0, rejected: 0, evicted: 0, dirtMessages: 0, dirtRects: 0, diffPasses: 0 };
 
@@ -109,6 +120,19 @@ export class VncCoordinator {
     this.differ.reset();
     this.log.info('device dirt channel closed; falling back to tile diff');
     this.updateTimer();
+  }
+
+  /** The guest's pointer shape: every client that takes the Cursor pseudo-encoding gets it. */
+  setPointerShape(shape: PointerShape): void {
+    this.cursor = cursorFromPointerShape(shape);
+    if (this.pointerVisible) for (const c of this.clients) c.conn.setCursor(this.cursor);
+  }
+
+  /** The guest showed or hid its pointer. */
+  setPointerVisible(visible: boolean): void {
+    if (visible === this.pointerVisible) return;
+    this.pointerVisible = visible;
+    for (const c of this.clients) c.conn.setCursor(visible ? this.cursor : HIDDEN_CURSOR);
   }
 
   /**
@@ -193,6 +217,7 @@ export class VncCoordinator {
       name: this.params.desktopName,
       logger: this.log.child('vnc', { client: id }),
     });
+    conn.setCursor(this.pointerVisible ? this.cursor : HIDDEN_CURSOR);
     const client: Client = { id, conn, remote };
     this.clients.push(client);
     this.updateTimer();

@@ -57,7 +57,7 @@ export class VncWorker {
   static start(init: VncWorkerInit, options: { logLevel?: LogLevel } = {}): Promise<VncWorker> {
     const { port1: control, port2: remoteControl } = new MessageChannel();
     const ch = init.channels;
-    const transfer = [remoteControl, ch.formatPort, ch.input, ...(ch.dirt ? [ch.dirt] : [])];
+    const transfer = [remoteControl, ch.formatPort, ch.input, ...(ch.dirt ? [ch.dirt] : []), ...(ch.pointer ? [ch.pointer] : [])];
     const boot: WorkerBoot = { init, control: remoteControl, logLevel: options.logLevel ?? 'warn' };
     const worker = new Worker(VNC_WORKER_URL, { workerData: boot, transferList: transfer });
     return new Promise((resolve, reject) => {

@@ -4,8 +4,8 @@
  */
 
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { DirtyRect, FramebufferView } from '@openvmm-vnc-ts/video-core';
-import { encodeDirtBatch } from '@openvmm-vnc-ts/vnc-worker-defs';
+import type { DirtyRect, FramebufferView, PointerShape } from '@openvmm-vnc-ts/video-core';
+import { type PointerMessage, encodeDirtBatch } from '@openvmm-vnc-ts/vnc-worker-defs';
 
 /** Forwards every format change of `view` to a new port; returns the worker's end. */
 export function formatChannel(view: FramebufferView): MessagePort {
@@ -36,6 +36,33 @@ export function dirtChannel(): { sender: DirtSender; port: MessagePort } {
       },
       close() {
         port1.close();
+      },
+    },
+  };
+}
+
+/** The device side of a pointer channel. */
+export interface PointerSender {
+  /** The guest set a new pointer shape. */
+  shape(shape: PointerShape): void;
+  /** The guest showed or hid the pointer (only changes are sent). */
+  visible(visible: boolean): void;
+}
+
+/** Creates a pointer channel: the device reports on the sender, the worker gets `port`. */
+export function pointerChannel(): { sender: PointerSender; port: MessagePort } {
+  const { port1, port2 } = new MessageChannel();
+  port1.unref();
+  let last: boolean | undefined;
+  const post = (m: PointerMessage): void => port1.postMessage(m);
+  return {
+    port: port2,
+    sender: {
+      shape: (shape) => post({ type: 'shape', shape }),
+      visible(visible) {
+        if (visible === last) return;
+        last = visible;
+        post({ type: 'visible', visible });
       },
     },
   };

@@ -7,7 +7,7 @@
 
 import { workerData } from 'node:worker_threads';
 import { FramebufferView, Vram, createLogger, type FramebufferFormat, type InputEvent } from '@openvmm-vnc-ts/video-core';
-import { decodeDirtBatch, validateVncWorkerInit } from '@openvmm-vnc-ts/vnc-worker-defs';
+import { type PointerMessage, decodeDirtBatch, validateVncWorkerInit } from '@openvmm-vnc-ts/vnc-worker-defs';
 import { VncCoordinator } from '../coordinator.js';
 import type { ControlMessage, ControlRequest, WorkerBoot } from './protocol.js';
 
@@ -40,6 +40,10 @@ async function main(): Promise<void> {
     });
     dirt.on('close', () => vnc.dirtClosed());
   }
+  channels.pointer?.on('message', (m: PointerMessage) => {
+    if (m.type === 'shape') vnc.setPointerShape(m.shape);
+    else if (m.type === 'visible') vnc.setPointerVisible(m.visible);
+  });
   control.on('message', (req: ControlRequest) => {
     void handle(vnc, req);
   });
@@ -63,6 +67,7 @@ async function handle(vnc: VncCoordinator, req: ControlRequest): Promise<void> {
         boot.init.channels.formatPort.close();
         boot.init.channels.input.close();
         boot.init.channels.dirt?.close();
+        boot.init.channels.pointer?.close();
         control.close();
         return;
     }
