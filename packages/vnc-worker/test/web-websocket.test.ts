@@ -2,16 +2,12 @@
  * `WebSocketStream` end to end over real loopback sockets through `acceptWeb`, driven by a
  * hand-written client (masked-frame builder, unmasked-frame reader): data in 1-byte chunks and in
  * fragments, pings, every protocol violation answered with its close code, close handshakes in
- * both directions, backpressure both ways, and a real `VncConnection` speaking RFB over
- * WebSocket (and over the raw path after the sniff).
+ * both directions, and backpressure both ways.
  */
 
 import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
-import { FramebufferView, Vram } from '@openvmm-vnc-ts/video-core';
-import { type RfbTransport, VncConnection } from '@openvmm-vnc-ts/vnc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AcceptWebOptions, WebSocketError, WebSocketStream, acceptWeb } from '../src/web/index.js';
-import { RfbTestClient } from './helpers.js';
 
 const servers: Server[] = [];
 const sockets: Socket[] = [];
@@ -331,45 +327,5 @@ describe('WebSocketStream', () => {
     ws.on('data', (d: Buffer) => got.push(d));
     await until(() => Buffer.concat(got).length === payload.length, 'all data');
     expect(Buffer.concat(got).equals(payload)).toBe(true);
-  });
-});
-
-describe('VncConnection over the sniffed transports', () => {
-  const fb = (): FramebufferView => new FramebufferView(new Vram(), { width: 64, height: 32, stride: 256, offset: 0 });
-
-  it('runs the RFB handshake over WebSocket', async () => {
-    const conns: VncConnection[] = [];
-    const { port } = await start((ws) => {
-      const transport: RfbTransport = ws; // no cast: WebSocketStream is a transport as it stands
-      conns.push(new VncConnection(transport, { framebuffer: fb(), input: { send: () => {} } }));
-    });
-    const c = await WsClient.open(port);
-    expect((await c.bytes(12)).toString()).toBe('RFB 003.008\n');
-    c.send(frame(2, 'RFB 003.008\n'));
-    expect([...(await c.bytes(2))]).toEqual([1, 1]); // one security type: None
-    c.send(frame(2, Buffer.from([1])));
-    expect([...(await c.bytes(4))]).toEqual([0, 0, 0, 0]); // SecurityResult OK
-    c.send(frame(2, Buffer.from([1]))); // ClientInit, shared
-    const init = await c.bytes(24);
-    expect([init.readUInt16BE(0), init.readUInt16BE(2)]).toEqual([64, 32]);
-    await until(() => conns[0]?.state === 'normal', 'normal state');
-    const closed = new Promise((r) => conns[0]!.once('close', r));
-    c.send(frame(8, Buffer.from([0x03, 0xe8])));
-    await closed;
-  });
-
-  it('runs the RFB handshake over the raw path after the sniff window', async () => {
-    const server = createServer((s) => {
-      sockets.push(s);
-      void acceptWeb(s, {}).then((r) => {
-        if (r.kind === 'rfb') new VncConnection(r.stream, { framebuffer: fb(), input: { send: () => {} } });
-      });
-    });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const client = await RfbTestClient.connect((server.address() as AddressInfo).port);
-    const hs = await client.handshake('3.8', true);
-    expect([hs.init.width, hs.init.height]).toEqual([64, 32]);
-    client.destroy();
   });
 });
