@@ -85,3 +85,55 @@ export function findPicture(hay: Picture, needle: Picture): { x: number; y: numb
   }
   return found;
 }
+
+/** Reads a binary PPM (P6, maxval 255, as `vncgrab` writes it) into a {@link Picture}. */
+export function readPpm(path: string): Picture {
+  const data = readFileSync(path);
+  // Header: "P6", width, height, maxval, separated by whitespace, then one whitespace byte.
+  const fields: string[] = [];
+  let pos = 0;
+  while (fields.length < 4) {
+    while (pos < data.length && /\s/.test(String.fromCharCode(data[pos]!))) pos++;
+    if (data[pos] === 0x23) {
+      while (pos < data.length && data[pos] !== 0x0a) pos++; // comment line
+      continue;
+    }
+    const start = pos;
+    while (pos < data.length && !/\s/.test(String.fromCharCode(data[pos]!))) pos++;
+    if (pos === start) throw new Error(`${path}: truncated PPM header`);
+    fields.push(data.subarray(start, pos).toString('latin1'));
+  }
+  pos++;
+  const [magic, w, h, max] = fields as [string, string, string, string];
+  if (magic !== 'P6' || max !== '255') throw new Error(`${path}: not an 8-bit binary PPM (${magic}, maxval ${max})`);
+  const width = Number(w);
+  const height = Number(h);
+  if (data.length - pos !== width * height * 3) throw new Error(`${path}: ${data.length - pos} pixel bytes, expected ${width * height * 3}`);
+  const pixels = new Uint32Array(width * height);
+  for (let i = 0; i < pixels.length; i++, pos += 3) pixels[i] = (data[pos]! << 16) | (data[pos + 1]! << 8) | data[pos + 2]!;
+  return { width, height, pixels };
+}
+
+/**
+ * `p` as a client sees it in a true-colour pixel format with `bits` bits per channel: each
+ * 8-bit channel keeps its top N bits (the server's conversion for a 2^N-1 max, as TigerVNC and
+ * QEMU do), and the client expands the N-bit value v back to 8 bits as `(v * 255 + m / 2) / m`
+ * with m = 2^N-1 and integer division (`vncgrab`'s formula).
+ */
+export function reduceToFormat(p: Picture, bits: { readonly red: number; readonly green: number; readonly blue: number }): Picture {
+  const table = (n: number): Uint8Array => {
+    const t = new Uint8Array(256);
+    const m = (1 << n) - 1;
+    for (let v = 0; v < 256; v++) t[v] = Math.floor(((v >> (8 - n)) * 255 + (m >> 1)) / m);
+    return t;
+  };
+  const r = table(bits.red);
+  const g = table(bits.green);
+  const b = table(bits.blue);
+  const pixels = new Uint32Array(p.pixels.length);
+  for (let i = 0; i < pixels.length; i++) {
+    const v = p.pixels[i]!;
+    pixels[i] = (r[(v >> 16) & 0xff]! << 16) | (g[(v >> 8) & 0xff]! << 8) | b[v & 0xff]!;
+  }
+  return { width: p.width, height: p.height, pixels };
+}
