@@ -4,12 +4,11 @@
  */
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CLI_BIN, type CliProcess, collectOutput, exited, freePort, startCli, waitForListening } from './helpers/cli-process.js';
+import { CLI_BIN, type CliProcess, collectOutput, exited, freePort, pinnedPnpm, startCli, waitForListening } from './helpers/cli-process.js';
 
 const execFileP = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -28,13 +27,6 @@ async function runCli(args: string[]): Promise<{ code: number; stdout: string; s
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
-}
-
-/** The command that runs the repository's pinned pnpm (`packageManager`). */
-function pinnedPnpm(): [string, string[]] {
-  const pinned = (JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { packageManager: string }).packageManager.split('@')[1]!;
-  const probe = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
-  return probe.status === 0 && probe.stdout.trim() === pinned ? ['pnpm', []] : ['npx', ['--yes', `pnpm@${pinned}`]];
 }
 
 /** Reads the 12-byte RFB version greeting from host:port. */

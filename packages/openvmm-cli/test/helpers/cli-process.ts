@@ -3,7 +3,8 @@
  * says where the VNC server listens. Every process started is killed in `stop()`.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -95,4 +96,14 @@ export async function freePort(min = 5900): Promise<number> {
     if (ok) return candidate;
   }
   throw new Error('no free port found');
+}
+
+/** The repository root. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
+
+/** The command that runs the repository's pinned pnpm (`packageManager`), from PATH or through npx. */
+export function pinnedPnpm(): [string, string[]] {
+  const pinned = (JSON.parse(readFileSync(`${REPO_ROOT}/package.json`, 'utf8')) as { packageManager: string }).packageManager.split('@')[1]!;
+  const probe = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
+  return probe.status === 0 && probe.stdout.trim() === pinned ? ['pnpm', []] : ['npx', ['--yes', `pnpm@${pinned}`]];
 }
