@@ -86,6 +86,8 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   private flushScheduled = false;
   private updateRequested = false;
   private backedUp = false;
+  /** Largest frame size (bytes) among updates possibly still queued on the socket. */
+  private queuedFrameBytes = 0;
   private clipboard = '';
   private _state: ConnectionState = 'handshake';
   private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0, pastes: 0 };
@@ -258,7 +260,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         }
         this.updates.setEncodings(ev.encodings);
         // Every SetEncodings that has it gets the QEMU extended key acknowledgement (as QEMU).
-        if (ev.encodings.includes(Encoding.QEMU_EXTENDED_KEY_EVENT)) this.write(pseudoRectUpdate(0, 0, 0, 0, Encoding.QEMU_EXTENDED_KEY_EVENT));
+        if (ev.encodings.includes(Encoding.QEMU_EXTENDED_KEY_EVENT)) this.writeReply(pseudoRectUpdate(0, 0, 0, 0, Encoding.QEMU_EXTENDED_KEY_EVENT));
         this.scheduleFlush();
         return;
       case 'updateRequest':
@@ -289,7 +291,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         return;
       case 'setDesktopSize':
         this.log.info('client asked for a desktop size; refused (the guest sets its own mode)', { ...ev.request, screens: ev.request.screens.length });
-        this.write(this.updates.refuseDesktopSize());
+        this.writeReply(this.updates.refuseDesktopSize());
         return;
     }
   }
@@ -303,18 +305,34 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     for (const k of seq.events) this.options.input.send(k);
   }
 
+  /**
+   * The queue limits: `soft` (hold updates back; about one frame in the client's format) and
+   * `hard` (disconnect). A frame already queued may be larger than today's frame (the screen
+   * shrank, or the client switched to fewer bits per pixel), so the hard limit covers it too.
+   */
+  private limits(): { soft: number; hard: number } {
+    const fb = this.options.framebuffer;
+    const frameBytes = fb.width * fb.height * this.updates.pixelConverter.bytesPerPixel;
+    if (this.socket.writableLength === 0) this.queuedFrameBytes = 0;
+    const soft = this.options.maxQueuedBytes ?? Math.max(frameBytes, 256 * 1024);
+    const hard = Math.max(soft, frameBytes, this.queuedFrameBytes) * (this.options.hardQueueMultiple ?? 4);
+    return { soft, hard };
+  }
+
+  /** Closes a client whose queue passed the hard limit; true if it did. */
+  private closeIfOverHardLimit(hard: number): boolean {
+    const queued = this.socket.writableLength;
+    if (queued <= hard) return false;
+    this.close(new VncError(VncErrorCode.SLOW_CLIENT, `client is not reading: ${queued} bytes queued (limit ${hard})`));
+    return true;
+  }
+
   /** Sends one update if the client asked for one and something is pending. */
   private flush(): void {
     if (this._state !== 'normal' || !this.updateRequested || !this.updates.hasPending()) return;
-    const fb = this.options.framebuffer;
-    const frameBytes = fb.width * fb.height * this.updates.pixelConverter.bytesPerPixel;
-    const soft = this.options.maxQueuedBytes ?? Math.max(frameBytes, 256 * 1024);
+    const { soft, hard } = this.limits();
+    if (this.closeIfOverHardLimit(hard)) return;
     const queued = this.socket.writableLength;
-    // One update may be a whole frame, so the hard limit is a multiple of whichever is larger.
-    if (queued > Math.max(soft, frameBytes) * (this.options.hardQueueMultiple ?? 4)) {
-      this.close(new VncError(VncErrorCode.SLOW_CLIENT, `client is not reading: ${queued} bytes queued`));
-      return;
-    }
     if (queued > soft) {
       if (!this.backedUp) this.log.debug('client backed up; coalescing updates', { queued });
       this.backedUp = true;
@@ -334,8 +352,10 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         this.write(result.data);
         this.flush();
         return;
-      case 'update':
+      case 'update': {
         this.updateRequested = false;
+        const fb = this.options.framebuffer;
+        this.queuedFrameBytes = Math.max(this.queuedFrameBytes, fb.width * fb.height * this.updates.pixelConverter.bytesPerPixel);
         this.stats.updates++;
         this.stats.rects += result.rects;
         for (const src of this.pendingSources) this.updatesBySource[src]++;
@@ -344,7 +364,14 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         }
         this.pendingSources.clear();
         this.write(result.data);
+      }
     }
+  }
+
+  /** Writes a reply the client caused (not an update): it counts against the hard limit too. */
+  private writeReply(data: Buffer): void {
+    this.write(data);
+    this.closeIfOverHardLimit(this.limits().hard);
   }
 
   private write(data: Buffer): void {

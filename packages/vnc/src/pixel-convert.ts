@@ -3,19 +3,32 @@
  *
  * A converter is built once per SetPixelFormat: three 256-entry tables map each 8-bit source
  * channel straight to its shifted, scaled contribution, so a pixel costs three lookups and two
- * ORs. The native format copies rows untouched. A channel whose max is 2^N-1 keeps the top N
- * bits of the 8-bit value (what TigerVNC and QEMU do); an irregular max scales `v * max / 255`
- * rounded down.
+ * ORs. For big-endian clients the tables hold byte-swapped values (a byte swap distributes over
+ * OR), so every format writes whole 32- or 16-bit words when the buffers are aligned, and falls
+ * back to byte writes when not. The native format copies rows untouched. A channel whose max is
+ * 2^N-1 keeps the top N bits of the 8-bit value (what TigerVNC and QEMU do); an irregular max
+ * scales `v * max / 255` rounded down.
  */
 
 import { type PixelFormat, isNativeFormat } from './pixel-format.js';
 
-function fillChannelTable(table: Uint32Array, max: number, shift: number): void {
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function swap32(v: number): number {
+  return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+}
+
+function swap16(v: number): number {
+  return ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
+}
+
+function fillChannelTable(table: Uint32Array, max: number, shift: number, swap: ((v: number) => number) | undefined): void {
   const bits = max === 0 ? 0 : 32 - Math.clz32(max);
   const regular = (max & (max + 1)) === 0;
   for (let v = 0; v < 256; v++) {
     const scaled = max === 0 ? 0 : regular ? v >>> (8 - bits) : Math.floor((v * max) / 255);
-    table[v] = (scaled << shift) >>> 0;
+    const value = (scaled << shift) >>> 0;
+    table[v] = swap ? swap(value) : value;
   }
 }
 
@@ -28,18 +41,27 @@ export class PixelConverter {
   private readonly rTable = new Uint32Array(256);
   private readonly gTable = new Uint32Array(256);
   private readonly bTable = new Uint32Array(256);
+  /** Tables hold values in wire byte order for this host (byte-swapped where needed). */
+  private readonly wireTables: boolean;
 
   constructor(readonly format: PixelFormat) {
     this.bytesPerPixel = format.bitsPerPixel >> 3;
     this.native = isNativeFormat(format);
-    fillChannelTable(this.rTable, format.redMax, format.redShift);
-    fillChannelTable(this.gTable, format.greenMax, format.greenShift);
-    fillChannelTable(this.bTable, format.blueMax, format.blueShift);
+    // Word writes store host order; pre-swap so the bytes land in the client's order.
+    const needSwap = HOST_LITTLE_ENDIAN === format.bigEndian;
+    const swap = this.bytesPerPixel === 4 ? swap32 : this.bytesPerPixel === 2 ? swap16 : undefined;
+    this.wireTables = needSwap && swap !== undefined;
+    const s = this.wireTables ? swap : undefined;
+    fillChannelTable(this.rTable, format.redMax, format.redShift, s);
+    fillChannelTable(this.gTable, format.greenMax, format.greenShift, s);
+    fillChannelTable(this.bTable, format.blueMax, format.blueShift, s);
   }
 
   /** The client value of one 0x00RRGGBB pixel. */
   pixelValue(rgb: number): number {
-    return (this.rTable[(rgb >>> 16) & 0xff]! | this.gTable[(rgb >>> 8) & 0xff]! | this.bTable[rgb & 0xff]!) >>> 0;
+    const v = (this.rTable[(rgb >>> 16) & 0xff]! | this.gTable[(rgb >>> 8) & 0xff]! | this.bTable[rgb & 0xff]!) >>> 0;
+    if (!this.wireTables) return v;
+    return this.bytesPerPixel === 4 ? swap32(v) : swap16(v);
   }
 
   /**
@@ -51,45 +73,65 @@ export class PixelConverter {
       dst.set(src.subarray(srcOff, srcOff + count * 4), dstOff);
       return;
     }
+    const bpp = this.bytesPerPixel;
+    const srcAligned = ((src.byteOffset + srcOff) & 3) === 0;
+    const dstAligned = ((dst.byteOffset + dstOff) & (bpp - 1)) === 0;
+    if (HOST_LITTLE_ENDIAN && srcAligned && dstAligned) this.convertWords(src, srcOff, count, dst, dstOff);
+    else this.convertBytes(src, srcOff, count, dst, dstOff);
+  }
+
+  /** Fast path: read source words, write destination words (or bytes at 8 bpp). */
+  private convertWords(src: Uint8Array, srcOff: number, count: number, dst: Uint8Array, dstOff: number): void {
     const r = this.rTable;
     const g = this.gTable;
     const b = this.bTable;
-    const be = this.format.bigEndian;
-    let s = srcOff;
-    let d = dstOff;
+    const s = new Uint32Array(src.buffer, src.byteOffset + srcOff, count);
     switch (this.bytesPerPixel) {
-      case 4:
-        for (let i = 0; i < count; i++, s += 4, d += 4) {
-          const v = r[src[s + 2]!]! | g[src[s + 1]!]! | b[src[s]!]!;
-          if (be) {
-            dst[d] = v >>> 24;
-            dst[d + 1] = v >>> 16;
-            dst[d + 2] = v >>> 8;
-            dst[d + 3] = v;
-          } else {
-            dst[d] = v;
-            dst[d + 1] = v >>> 8;
-            dst[d + 2] = v >>> 16;
-            dst[d + 3] = v >>> 24;
-          }
+      case 4: {
+        const d = new Uint32Array(dst.buffer, dst.byteOffset + dstOff, count);
+        for (let i = 0; i < count; i++) {
+          const p = s[i]!;
+          d[i] = r[(p >>> 16) & 0xff]! | g[(p >>> 8) & 0xff]! | b[p & 0xff]!;
         }
-        break;
-      case 2:
-        for (let i = 0; i < count; i++, s += 4, d += 2) {
-          const v = r[src[s + 2]!]! | g[src[s + 1]!]! | b[src[s]!]!;
-          if (be) {
-            dst[d] = v >>> 8;
-            dst[d + 1] = v;
-          } else {
-            dst[d] = v;
-            dst[d + 1] = v >>> 8;
-          }
+        return;
+      }
+      case 2: {
+        const d = new Uint16Array(dst.buffer, dst.byteOffset + dstOff, count);
+        for (let i = 0; i < count; i++) {
+          const p = s[i]!;
+          d[i] = r[(p >>> 16) & 0xff]! | g[(p >>> 8) & 0xff]! | b[p & 0xff]!;
         }
-        break;
+        return;
+      }
       default:
-        for (let i = 0; i < count; i++, s += 4, d += 1) {
-          dst[d] = r[src[s + 2]!]! | g[src[s + 1]!]! | b[src[s]!]!;
+        for (let i = 0, o = dstOff; i < count; i++, o++) {
+          const p = s[i]!;
+          dst[o] = r[(p >>> 16) & 0xff]! | g[(p >>> 8) & 0xff]! | b[p & 0xff]!;
         }
+    }
+  }
+
+  /** General path: byte reads and writes in the client's byte order. */
+  private convertBytes(src: Uint8Array, srcOff: number, count: number, dst: Uint8Array, dstOff: number): void {
+    const bpp = this.bytesPerPixel;
+    const be = this.format.bigEndian;
+    for (let i = 0, s = srcOff, d = dstOff; i < count; i++, s += 4, d += bpp) {
+      const v = this.pixelValue(src[s]! | (src[s + 1]! << 8) | (src[s + 2]! << 16));
+      if (bpp === 1) dst[d] = v;
+      else if (bpp === 2) {
+        dst[d] = be ? v >>> 8 : v;
+        dst[d + 1] = be ? v : v >>> 8;
+      } else if (be) {
+        dst[d] = v >>> 24;
+        dst[d + 1] = v >>> 16;
+        dst[d + 2] = v >>> 8;
+        dst[d + 3] = v;
+      } else {
+        dst[d] = v;
+        dst[d + 1] = v >>> 8;
+        dst[d + 2] = v >>> 16;
+        dst[d + 3] = v >>> 24;
+      }
     }
   }
 }

@@ -1,16 +1,21 @@
 /**
  * A small RFB client for end-to-end tests: connects over TCP, reads the server's bytes through
  * an incremental reader that works over arbitrary chunking, performs the handshake and parses
- * FramebufferUpdates (Raw rects at the negotiated bpp, plus zero-body pseudo-rects).
+ * FramebufferUpdates: Raw and Zlib rects at the negotiated bpp (Zlib through ONE persistent
+ * inflater per client, as real clients keep), the Cursor, ExtendedDesktopSize and DesktopName
+ * pseudo-rects with their bodies, LastRect, and the zero-body DesktopSize / QEMU ext-key rects.
  */
 import * as net from 'node:net';
 import type { PixelFormat } from '../../src/pixel-format.js';
 import { parsePixelFormat } from '../../src/pixel-format.js';
+import { PersistentInflater } from './inflater.js';
 import {
+  type ScreenLayout,
   cutTextMsg,
   keyEventMsg,
   pointerEventMsg,
   qemuKeyEventMsg,
+  setDesktopSizeMsg,
   setEncodingsMsg,
   setPixelFormatMsg,
   updateRequestMsg,
@@ -48,13 +53,32 @@ export interface UpdateRect {
   w: number;
   h: number;
   encoding: number;
-  /** Raw pixel bytes (empty for pseudo-rects). */
+  /**
+   * Pixel bytes in the client's format: Raw as received, Zlib after inflating, Cursor the
+   * w*h pixels (the mask is in `mask`). ExtendedDesktopSize: its body (count, padding,
+   * screens); DesktopName: the UTF-8 name bytes. Empty for body-less pseudo-rects.
+   */
   data: Uint8Array;
+  /** Zlib only: the compressed bytes as received (the u32 length field excluded). */
+  compressed?: Uint8Array;
+  /** Cursor only: the transparency bitmask, ceil(w/8) bytes per row, MSB = leftmost. */
+  mask?: Uint8Array;
+  /** ExtendedDesktopSize only: the screens of the layout. */
+  screens?: ScreenLayout[];
+  /** DesktopName only: the name, decoded as UTF-8. */
+  name?: string;
 }
 
+export type { ScreenLayout } from './rfb-messages.js';
+
 export const ENC_RAW = 0;
+export const ENC_ZLIB = 6;
 export const ENC_DESKTOP_SIZE = -223;
+export const ENC_LAST_RECT = -224;
+export const ENC_CURSOR = -239;
 export const ENC_QEMU_EXT_KEY = -258;
+export const ENC_DESKTOP_NAME = -307;
+export const ENC_EXT_DESKTOP_SIZE = -308;
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -66,6 +90,8 @@ export class RfbTestClient {
   private ended = false;
   /** Bytes per pixel of raw rects (from ServerInit, then SetPixelFormat). */
   bytesPerPixel = 4;
+  /** The session's one zlib stream (Zlib rects), created on the first Zlib rect. */
+  private inflater: PersistentInflater | undefined;
   /** Resolves when the socket has closed. */
   readonly closed: Promise<void>;
 
@@ -246,7 +272,22 @@ export class RfbTestClient {
     this.write(cutTextMsg(text));
   }
 
-  /** Reads one FramebufferUpdate: Raw rects at the current bpp, zero-body pseudo-rects. */
+  setDesktopSize(width: number, height: number, screens: readonly ScreenLayout[]): void {
+    this.write(setDesktopSizeMsg(width, height, screens));
+  }
+
+  /** The persistent Zlib inflater (for its counters); undefined before the first Zlib rect. */
+  get zlibInflater(): PersistentInflater | undefined {
+    return this.inflater;
+  }
+
+  /**
+   * Reads one FramebufferUpdate. Raw and Zlib rects at the current bpp (Zlib through the
+   * client's one persistent inflater; its output must be exactly w*h*bpp bytes), Cursor,
+   * ExtendedDesktopSize and DesktopName with their bodies, zero-body DesktopSize / QEMU ext-key
+   * acknowledgement rects, and LastRect (which ends the update; it is included in the result).
+   * Throws on any other encoding.
+   */
   async readUpdate(timeoutMs = 3000): Promise<UpdateRect[]> {
     const head = Buffer.from(await this.readExactly(4, timeoutMs));
     if (head[0] !== 0) throw new Error(`expected FramebufferUpdate (0), got message type ${head[0]}`);
@@ -255,10 +296,65 @@ export class RfbTestClient {
     for (let i = 0; i < count; i++) {
       const h = Buffer.from(await this.readExactly(12, timeoutMs));
       const rect = { x: h.readUInt16BE(0), y: h.readUInt16BE(2), w: h.readUInt16BE(4), h: h.readUInt16BE(6), encoding: h.readInt32BE(8) };
-      let data: Uint8Array = new Uint8Array(0);
-      if (rect.encoding === ENC_RAW) data = await this.readExactly(rect.w * rect.h * this.bytesPerPixel, timeoutMs);
-      else if (rect.encoding !== ENC_DESKTOP_SIZE && rect.encoding !== ENC_QEMU_EXT_KEY) throw new Error(`unexpected encoding ${rect.encoding}`);
-      rects.push({ ...rect, data });
+      const pixelBytes = rect.w * rect.h * this.bytesPerPixel;
+      switch (rect.encoding) {
+        case ENC_RAW:
+          rects.push({ ...rect, data: await this.readExactly(pixelBytes, timeoutMs) });
+          break;
+        case ENC_ZLIB: {
+          const len = Buffer.from(await this.readExactly(4, timeoutMs)).readUInt32BE(0);
+          const compressed = await this.readExactly(len, timeoutMs);
+          this.inflater ??= new PersistentInflater();
+          const data = this.inflater.push(compressed);
+          if (data.length !== pixelBytes) {
+            throw new Error(`zlib rect ${rect.w}x${rect.h} inflated to ${data.length} bytes, expected ${pixelBytes}`);
+          }
+          rects.push({ ...rect, data, compressed });
+          break;
+        }
+        case ENC_CURSOR: {
+          const data = await this.readExactly(pixelBytes, timeoutMs);
+          const mask = await this.readExactly(((rect.w + 7) >> 3) * rect.h, timeoutMs);
+          rects.push({ ...rect, data, mask });
+          break;
+        }
+        case ENC_EXT_DESKTOP_SIZE: {
+          const top = await this.readExactly(4, timeoutMs);
+          const n = top[0]!;
+          const list = Buffer.from(await this.readExactly(16 * n, timeoutMs));
+          const screens: ScreenLayout[] = [];
+          for (let o = 0; o < list.length; o += 16) {
+            screens.push({
+              id: list.readUInt32BE(o),
+              x: list.readUInt16BE(o + 4),
+              y: list.readUInt16BE(o + 6),
+              width: list.readUInt16BE(o + 8),
+              height: list.readUInt16BE(o + 10),
+              flags: list.readUInt32BE(o + 12),
+            });
+          }
+          const data = new Uint8Array(4 + list.length);
+          data.set(top, 0);
+          data.set(list, 4);
+          rects.push({ ...rect, data, screens });
+          break;
+        }
+        case ENC_DESKTOP_NAME: {
+          const len = Buffer.from(await this.readExactly(4, timeoutMs)).readUInt32BE(0);
+          const data = await this.readExactly(len, timeoutMs);
+          rects.push({ ...rect, data, name: Buffer.from(data).toString('utf8') });
+          break;
+        }
+        case ENC_LAST_RECT:
+          rects.push({ ...rect, data: new Uint8Array(0) });
+          return rects;
+        case ENC_DESKTOP_SIZE:
+        case ENC_QEMU_EXT_KEY:
+          rects.push({ ...rect, data: new Uint8Array(0) });
+          break;
+        default:
+          throw new Error(`unexpected encoding ${rect.encoding}`);
+      }
     }
     return rects;
   }

@@ -83,3 +83,32 @@ export function qemuKeyEventMsg(down: boolean, keysym: number, keycode: number):
   b.writeUInt32BE(keycode >>> 0, 8);
   return new Uint8Array(b);
 }
+
+/** One screen of a SetDesktopSize / ExtendedDesktopSize layout. */
+export interface ScreenLayout {
+  id: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  flags: number;
+}
+
+/** SetDesktopSize (251): type, pad, u16 width, u16 height, u8 screen count, pad, 16 bytes per screen. */
+export function setDesktopSizeMsg(width: number, height: number, screens: readonly ScreenLayout[]): Uint8Array {
+  const b = Buffer.alloc(8 + 16 * screens.length);
+  b.writeUInt8(251, 0);
+  b.writeUInt16BE(width, 2);
+  b.writeUInt16BE(height, 4);
+  b.writeUInt8(screens.length, 6);
+  screens.forEach((s, i) => {
+    const o = 8 + 16 * i;
+    b.writeUInt32BE(s.id >>> 0, o);
+    b.writeUInt16BE(s.x, o + 4);
+    b.writeUInt16BE(s.y, o + 6);
+    b.writeUInt16BE(s.width, o + 8);
+    b.writeUInt16BE(s.height, o + 10);
+    b.writeUInt32BE(s.flags >>> 0, o + 12);
+  });
+  return new Uint8Array(b);
+}
