@@ -4,7 +4,7 @@
  * VRAM), against a plain `Uint8Array.set` copy of the same 8,294,400 bytes out of VRAM into a
  * preallocated buffer, measured interleaved with each case.
  *
- * Cases: native format; native plus the `toBuffer()` copy the connection makes before the
+ * Cases: native format; native plus `take()`, the hand-over the connection does before the
  * socket write; and the noVNC format (32 bpp, red at shift 0), which goes through conversion.
  */
 
@@ -18,15 +18,15 @@ import { type BenchResult, type Benchmark, type Row, fmtMbs, fmtRatio, fmtTime }
 interface Case {
   readonly label: string;
   readonly format: PixelFormat;
-  readonly toBuffer: boolean;
+  readonly take: boolean;
 }
 
 const NOVNC = CLIENT_FORMATS.find(([l]) => l.includes('noVNC'))![1];
 
 const CASES: readonly Case[] = [
-  { label: 'native', format: SERVER_PIXEL_FORMAT, toBuffer: false },
-  { label: 'native + toBuffer()', format: SERVER_PIXEL_FORMAT, toBuffer: true },
-  { label: '32bpp red-shift 0 (noVNC)', format: NOVNC, toBuffer: false },
+  { label: 'native', format: SERVER_PIXEL_FORMAT, take: false },
+  { label: "native + take()", format: SERVER_PIXEL_FORMAT, take: true },
+  { label: '32bpp red-shift 0 (noVNC)', format: NOVNC, take: false },
 ];
 
 /** The `encode-raw` benchmark. */
@@ -51,7 +51,7 @@ export const encodeRawBenchmark: Benchmark = {
         out.u8(0);
         out.u16(1);
         encoder.encodeRect(rect, ctx);
-        sent = c.toBuffer ? out.toBuffer().length : out.length;
+        sent = c.take ? out.take().length : out.length;
       };
       const [s, copy] = (await measureSideBySide([{ fn: build }, { fn: () => copyDst.set(live) }])) as [Stats, Stats];
       check(sent === 16 + FHD.width * FHD.height * ctx.converter.bytesPerPixel, `${c.label}: update is ${sent} bytes`);
@@ -80,7 +80,7 @@ export const encodeRawBenchmark: Benchmark = {
       rows,
       notes: [
         'Native: 1080 readRow calls straight into the ByteWriter; noVNC: readRow into a scratch row, then convert.',
-        'The ByteWriter is reused (as in VncConnection), so after warm-up no allocation happens except in toBuffer().',
+        'The ByteWriter is reused (as in VncConnection), so after warm-up no allocation happens except in take() (fresh storage, no copy).',
       ],
     };
   },

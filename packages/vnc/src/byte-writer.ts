@@ -26,7 +26,7 @@ export class ByteWriter {
     if (need > this.buf.length) {
       let cap = Math.max(this.buf.length * 2, 64);
       while (cap < need) cap *= 2;
-      const next = new Uint8Array(cap);
+      const next = new Uint8Array(Buffer.allocUnsafeSlow(cap).buffer);
       next.set(this.buf.subarray(0, this.length));
       this.buf = next;
     }
@@ -78,5 +78,24 @@ export class ByteWriter {
   /** A copy of what was written, safe to hand to a socket. */
   toBuffer(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.length));
+  }
+
+  /**
+   * Hands over what was written, safe for a socket to keep until it is flushed, and resets the
+   * writer. A large output is handed over without copying and the writer continues on fresh,
+   * uninitialised storage of the same capacity (an allocation is far cheaper than copying a
+   * multi-megabyte update); a small one is copied.
+   */
+  take(): Buffer {
+    if (this.length < 64 * 1024) {
+      // Small output: a copy is cheaper than replacing the storage.
+      const copy = this.toBuffer();
+      this.length = 0;
+      return copy;
+    }
+    const out = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.length);
+    this.buf = new Uint8Array(Buffer.allocUnsafeSlow(this.buf.length).buffer);
+    this.length = 0;
+    return out;
   }
 }

@@ -43,6 +43,8 @@ export class PixelConverter {
   private readonly bTable = new Uint32Array(256);
   /** Tables hold values in wire byte order for this host (byte-swapped where needed). */
   private readonly wireTables: boolean;
+  /** 32 bpp in host order with three 8-bit channels: a pure shuffle, no tables needed. */
+  private readonly shuffle32: boolean;
 
   constructor(readonly format: PixelFormat) {
     this.bytesPerPixel = format.bitsPerPixel >> 3;
@@ -55,6 +57,8 @@ export class PixelConverter {
     fillChannelTable(this.rTable, format.redMax, format.redShift, s);
     fillChannelTable(this.gTable, format.greenMax, format.greenShift, s);
     fillChannelTable(this.bTable, format.blueMax, format.blueShift, s);
+    this.shuffle32 =
+      this.bytesPerPixel === 4 && !this.wireTables && format.redMax === 255 && format.greenMax === 255 && format.blueMax === 255;
   }
 
   /** The client value of one 0x00RRGGBB pixel. */
@@ -89,6 +93,14 @@ export class PixelConverter {
     switch (this.bytesPerPixel) {
       case 4: {
         const d = new Uint32Array(dst.buffer, dst.byteOffset + dstOff, count);
+        if (this.shuffle32) {
+          const { redShift: rs, greenShift: gs, blueShift: bs } = this.format;
+          for (let i = 0; i < count; i++) {
+            const p = s[i]!;
+            d[i] = (((p >>> 16) & 0xff) << rs) | (((p >>> 8) & 0xff) << gs) | ((p & 0xff) << bs);
+          }
+          return;
+        }
         for (let i = 0; i < count; i++) {
           const p = s[i]!;
           d[i] = r[(p >>> 16) & 0xff]! | g[(p >>> 8) & 0xff]! | b[p & 0xff]!;

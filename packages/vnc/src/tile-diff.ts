@@ -13,6 +13,8 @@ import { DirtyBitmap, TILE_SIZE } from './dirty-bitmap.js';
 import type { FramebufferSource } from './framebuffer-source.js';
 
 const TILE_BYTES = TILE_SIZE * 4;
+/** Spans of at most this many tiles are compared tile by tile rather than halved. */
+const LINEAR_SPAN = 8;
 
 /** Snapshot-based change detection over a framebuffer. */
 export class TileDiffer {
@@ -66,21 +68,38 @@ export class TileDiffer {
       }
       const base = y * stride;
       const old = snap.subarray(base, base + stride);
-      if (Buffer.compare(cur, old) === 0) continue;
-      const ty = (y / TILE_SIZE) | 0;
-      for (let tx = 0; tx < tilesX; tx++) {
-        const start = tx * TILE_BYTES;
-        const end = Math.min(start + TILE_BYTES, stride);
-        const slice = cur.subarray(start, end);
-        if (Buffer.compare(slice, old.subarray(start, end)) === 0) continue;
-        old.set(slice, start);
-        if (!into.isTileDirty(tx, ty)) {
-          into.setTile(tx, ty);
-          marked++;
-        }
-      }
+      marked += this.diffSpan(cur, old, 0, tilesX, (y / TILE_SIZE) | 0, into);
     }
     return marked;
+  }
+
+  /**
+   * Marks the changed tiles among columns `t0 .. t1` of one row, known or suspected to differ:
+   * halves are compared natively and only differing halves are split further, so a row with
+   * k changed tiles costs O(k log n) compares instead of one per tile. Changed tiles are copied
+   * into the snapshot.
+   */
+  private diffSpan(cur: Uint8Array, old: Uint8Array, t0: number, t1: number, ty: number, into: DirtyBitmap): number {
+    const start = t0 * TILE_BYTES;
+    const end = Math.min(t1 * TILE_BYTES, cur.length);
+    if (Buffer.compare(cur.subarray(start, end), old.subarray(start, end)) === 0) return 0;
+    if (t1 - t0 <= LINEAR_SPAN) {
+      // Short spans tile by tile: halving further would cost more compares on a busy row.
+      let marked = 0;
+      for (let t = t0; t < t1; t++) {
+        const a = t * TILE_BYTES;
+        const b = Math.min(a + TILE_BYTES, cur.length);
+        const slice = cur.subarray(a, b);
+        if (Buffer.compare(slice, old.subarray(a, b)) === 0) continue;
+        old.set(slice, a);
+        if (into.isTileDirty(t, ty)) continue;
+        into.setTile(t, ty);
+        marked++;
+      }
+      return marked;
+    }
+    const mid = (t0 + t1) >>> 1;
+    return this.diffSpan(cur, old, t0, mid, ty, into) + this.diffSpan(cur, old, mid, t1, ty, into);
   }
 
   /**

@@ -143,7 +143,7 @@ export class UpdateBuilder {
     count += rects.length;
     out.patchU16(countAt, count);
     this.dirty.clear();
-    return { kind: 'update', data: out.toBuffer(), rects: rects.length };
+    return { kind: 'update', data: out.take(), rects: rects.length };
   }
 
   /** Releases encoder state (the zlib stream). */

@@ -165,3 +165,20 @@ describe('RawEncoder', () => {
     expect([...b.subarray(12, 14)]).toEqual([conv.pixelValue(fb.pixel(0, 0)), conv.pixelValue(fb.pixel(1, 0))]);
   });
 });
+
+describe('ByteWriter.take', () => {
+  it('hands over large and small outputs intact and keeps working afterwards', () => {
+    const w = new ByteWriter(16);
+    const big = new Uint8Array(100_000).map((_, i) => i & 0xff);
+    w.bytesFrom(big);
+    const first = w.take();
+    expect(first.length).toBe(100_000);
+    w.u32(0xcafebabe); // must not scribble over what was handed out
+    w.bytesFrom(new Uint8Array(100_000).fill(7));
+    expect(Buffer.from(first).equals(Buffer.from(big))).toBe(true);
+    expect(w.take().subarray(0, 4).toString('hex')).toBe('cafebabe');
+    w.u16(0x1234);
+    expect(w.take().toString('hex')).toBe('1234');
+    expect(w.length).toBe(0);
+  });
+});
