@@ -145,6 +145,21 @@ export const VNC_CLI_GROUP: OptionGroup = {
         'At the limit, disconnect the oldest viewer instead of refusing the new connection.',
     },
     {
+      name: '--vnc-password-file',
+      value: 'PATH',
+      expected: 'a readable file whose first line is the password (1..8 Latin-1 characters)',
+      help:
+        'Require VNC Authentication with the password on the first line of PATH (at most 8 ' +
+        'characters: the protocol uses 8). Security type None is then no longer offered. VNC ' +
+        'Authentication is weak, legacy cryptography: it keeps casual users out, not attackers.',
+    },
+    {
+      name: '--vnc-allow-insecure',
+      help:
+        'Allow listening on an address other machines can reach without --vnc-password-file. ' +
+        'Without this flag such a configuration refuses to start.',
+    },
+    {
       name: '--vnc-shared-policy',
       value: 'POLICY',
       choices: SHARED_POLICIES,

@@ -10,6 +10,7 @@
  * error.
  */
 
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { LogLevel } from '@openvmm-vnc-ts/video-core';
 import {
@@ -17,6 +18,7 @@ import {
   DEFAULT_VNC_PORT,
   VNC_PARAMETER_LIMITS,
   defaultVncParameters,
+  isLoopbackHost,
 } from '@openvmm-vnc-ts/vnc-worker-defs';
 import type {
   SharedPolicy,
@@ -188,6 +190,30 @@ export function resolveListener(
   return { ok: true, value: { host, port: addrPort ?? explicitPort ?? DEFAULT_VNC_PORT } };
 }
 
+/**
+ * Reads a password file: its first line (without the line ending) is the password, 1..8
+ * Latin-1 characters. An empty path only answers whether the option has a parser.
+ */
+export function readPasswordFile(path: string): ParseOutcome<string> {
+  if (path === '') return { ok: false, message: '--vnc-password-file: empty path' };
+  let text: string;
+  try {
+    text = readFileSync(path, 'latin1');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    return { ok: false, message: `--vnc-password-file: cannot read ${quote(path)} (${code})` };
+  }
+  const password = text.split(/\r?\n/)[0] ?? '';
+  if (password.length === 0) return { ok: false, message: `--vnc-password-file: the first line of ${quote(path)} is empty (expected the password)` };
+  if (password.length > 8) {
+    return {
+      ok: false,
+      message: `--vnc-password-file: the password in ${quote(path)} has ${password.length} characters (VNC Authentication uses at most 8)`,
+    };
+  }
+  return { ok: true, value: password };
+}
+
 /** Interprets one value of a value-taking option; `undefined` when the table has no parser. */
 function parseValue(spec: OptionSpec, text: string): ParseOutcome<unknown> | undefined {
   if (spec.choices !== undefined) {
@@ -205,6 +231,8 @@ function parseValue(spec: OptionSpec, text: string): ParseOutcome<unknown> | und
       return parseListenAddress(text);
     case '--vnc-max-clients':
       return parseMaxClients(text);
+    case '--vnc-password-file':
+      return readPasswordFile(text);
     default:
       return undefined;
   }
@@ -282,7 +310,17 @@ function parseCliUnsafe(argv: readonly string[]): CliResult {
   );
   if (!listener.ok) return { kind: 'error', message: listener.message };
 
+  const password = get<string>('--vnc-password-file');
+  if (password === undefined && !isLoopbackHost(listener.value.host) && !flags.has('--vnc-allow-insecure')) {
+    return {
+      kind: 'error',
+      message:
+        `--vnc-listen: ${quote(listener.value.host)} can be reached from other machines and the server has no password; ` +
+        'give --vnc-password-file PATH, or --vnc-allow-insecure to accept an open console',
+    };
+  }
   const params = defaultVncParameters({
+    password,
     listener: listener.value,
     maxClients: get<number>('--vnc-max-clients'),
     evictOldest: flags.has('--vnc-evict-oldest'),

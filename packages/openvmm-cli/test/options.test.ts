@@ -3,6 +3,9 @@
  * errors, the `--vnc-port` / `--vnc-listen` conflict rule, and the help text.
  */
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defaultVncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
 import { HELP_WIDTH, helpText } from '../src/help.js';
 import { OPTION_GROUPS, VNC_CLI_TITLE, findOption, scanArgv } from '../src/options.js';
@@ -84,8 +87,11 @@ describe('VncCli options', () => {
   });
 
   it('--vnc-listen accepts bare addresses and keeps the port default', () => {
-    for (const host of ['127.0.0.1', '0.0.0.0', '::1', '::', 'localhost', '10.1.2.3']) {
+    for (const host of ['127.0.0.1', '::1', 'localhost']) {
       expect(run('--vnc-listen', host).params.listener).toEqual({ host, port: 5900 });
+    }
+    for (const host of ['0.0.0.0', '::', '10.1.2.3']) {
+      expect(run('--vnc-listen', host, '--vnc-allow-insecure').params.listener).toEqual({ host, port: 5900 });
     }
     expect(run('--vnc-listen', 'LocalHost').params.listener.host).toBe('localhost');
     expect(run('--vnc-listen=[::1]').params.listener).toEqual({ host: '::1', port: 5900 });
@@ -108,7 +114,33 @@ describe('VncCli options', () => {
       host: 'localhost',
       port: 0,
     });
-    expect(run('--vnc-listen', '[::]:5902').params.listener).toEqual({ host: '::', port: 5902 });
+    expect(run('--vnc-listen', '[::]:5902', '--vnc-allow-insecure').params.listener).toEqual({ host: '::', port: 5902 });
+  });
+
+  it('refuses a non-loopback listener without a password unless --vnc-allow-insecure is given', () => {
+    for (const listen of ['0.0.0.0', '::', '192.0.2.7', '[::]:5901']) {
+      const r = parseCli(['--gfx', '--vnc-listen', listen]);
+      expect(r.kind).toBe('error');
+      if (r.kind === 'error') {
+        expect(r.message).toContain('--vnc-password-file');
+        expect(r.message).toContain('--vnc-allow-insecure');
+        expect(r.message.split('\n')).toHaveLength(1);
+      }
+    }
+  });
+
+  it('--vnc-password-file reads the first line as the password (and makes a public listener acceptable)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-'));
+    writeFileSync(join(dir, 'ok'), 'secret\nignored second line\n');
+    writeFileSync(join(dir, 'empty'), '\n');
+    writeFileSync(join(dir, 'long'), '123456789\n');
+    const o = run('--vnc-password-file', join(dir, 'ok'), '--vnc-listen', '0.0.0.0');
+    expect(o.params.password).toBe('secret');
+    for (const [file, says] of [['empty', 'empty'], ['long', 'at most 8'], ['missing', 'ENOENT']] as const) {
+      const r = parseCli(['--gfx', '--vnc-password-file', join(dir, file)]);
+      expect(r.kind).toBe('error');
+      if (r.kind === 'error') expect(r.message).toContain(says);
+    }
   });
 
   it('--vnc-max-clients accepts 0..1024', () => {
@@ -142,6 +174,7 @@ describe('VncCli options', () => {
       '2',
       '--vnc-evict-oldest',
       '--vnc-shared-policy=spec',
+      '--vnc-allow-insecure',
     );
     expect(o).toEqual({
       guest: 'test-card',

@@ -59,6 +59,11 @@ export interface VncParameters {
   desktopName: string;
   /** Milliseconds between framebuffer update passes, 1..1000 (OpenVMM: 30). */
   updateIntervalMs: number;
+  /**
+   * The VNC Authentication password (1..8 significant bytes of Latin-1; longer is rejected
+   * rather than silently cut). When set, security type None is no longer offered. Optional.
+   */
+  password?: string;
 }
 
 /** Default bind address: loopback only, since the server has no authentication. */
@@ -89,6 +94,7 @@ const PARAMETER_FIELDS = [
   'sharedPolicy',
   'desktopName',
   'updateIntervalMs',
+  'password',
 ] as const satisfies readonly (keyof VncParameters)[];
 
 const LISTENER_FIELDS = ['host', 'port'] as const satisfies readonly (keyof VncListenerConfig)[];
@@ -202,6 +208,15 @@ export function validateVncParameters(input: unknown): VncParameters {
     VNC_PARAMETER_LIMITS.updateIntervalMs,
   );
 
+  const password = obj['password'];
+  if (password !== undefined) {
+    if (typeof password !== 'string') fail('password', `must be a string, got ${describe(password)}`);
+    // VNC Authentication keys DES with at most 8 bytes; each character must be one byte.
+    if (password.length < 1 || password.length > 8 || !/^[\x01-\xff]+$/.test(password)) {
+      fail('password', `must be 1..8 Latin-1 characters (VNC Authentication uses at most 8 bytes), got ${password.length} characters`);
+    }
+  }
+
   return {
     listener: { host, port },
     maxClients,
@@ -209,6 +224,7 @@ export function validateVncParameters(input: unknown): VncParameters {
     sharedPolicy,
     desktopName,
     updateIntervalMs,
+    ...(password !== undefined ? { password } : {}),
   };
 }
 

@@ -177,11 +177,20 @@ describe('validateVncParameters: bounds', () => {
 
 describe('validateVncParameters: shape', () => {
   it('rejects unknown top-level and listener fields', () => {
-    const top = catchParamsError(() => validateVncParameters(withField('password', 'x')));
-    expect(top.field).toBe('password');
+    const top = catchParamsError(() => validateVncParameters(withField('passwd', 'x')));
+    expect(top.field).toBe('passwd');
     expect(top.message).toContain('unknown field');
     const inner = catchParamsError(() => validateVncParameters(withListener('backlog', 128)));
     expect(inner.field).toBe('listener.backlog');
+  });
+
+  it('accepts an optional VNC password of 1..8 Latin-1 characters and rejects others', () => {
+    expect(validateVncParameters(withField('password', 'secret')).password).toBe('secret');
+    expect(validateVncParameters(withField('password', '12345678')).password).toBe('12345678');
+    expect('password' in validateVncParameters(defaultVncParameters())).toBe(false);
+    for (const bad of ['', '123456789', 'pässwörd€', 42]) {
+      expect(catchParamsError(() => validateVncParameters(withField('password', bad))).field).toBe('password');
+    }
   });
 
   it('rejects missing fields', () => {

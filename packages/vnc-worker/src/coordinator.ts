@@ -22,6 +22,7 @@ import {
   cursorFromPointerShape,
 } from '@openvmm-vnc-ts/vnc';
 import type { VncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
+import { AuthThrottle } from './auth-throttle.js';
 
 /** A framebuffer the coordinator can serve; `onFormat` (if present) reports resolution changes. */
 export interface CoordinatorFramebuffer extends FramebufferSource {
@@ -55,9 +56,10 @@ export class VncCoordinator {
   private nextId = 0;
   private stopped = false;
   private cursor: CursorImage = DEFAULT_CURSOR;
+  private readonly authThrottle = new AuthThrottle();
   private pointerVisible = true;
   private deviceDirtSeen = false;
-  private stats = { accepted: 0, rejected: 0, evicted: 0, dirtMessages: 0, dirtRects: 0, diffPasses: 0 };
+  private stats = { accepted: 0, rejected: 0, evicted: 0, dirtMessages: 0, dirtRects: 0, diffPasses: 0, authFailures: 0, authBlocked: 0 };
 
   private constructor(
     private readonly params: VncParameters,
@@ -193,6 +195,14 @@ export class VncCoordinator {
 
   private accept(socket: Socket): void {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const address = socket.remoteAddress ?? '';
+    const blocked = this.authThrottle.blockedFor(address);
+    if (blocked > 0) {
+      this.stats.authBlocked++;
+      this.log.limited('warn', `auth-blocked:${address}`, 'connection refused: too many failed authentications', { address, blockedMs: blocked });
+      socket.destroy();
+      return;
+    }
     const { maxClients, evictOldest } = this.params;
     if (this.clients.length >= maxClients) {
       const oldest = this.clients[0];
@@ -215,6 +225,7 @@ export class VncCoordinator {
       framebuffer: this.channels.framebuffer,
       input: this.channels.input,
       name: this.params.desktopName,
+      ...(this.params.password !== undefined ? { password: this.params.password } : {}),
       logger: this.log.child('vnc', { client: id }),
     });
     conn.setCursor(this.pointerVisible ? this.cursor : HIDDEN_CURSOR);
@@ -224,6 +235,15 @@ export class VncCoordinator {
     this.stats.accepted++;
     this.log.info('client connected', { id, remote, clients: this.clients.length });
     conn.on('ready', (shared) => this.onReady(client, shared));
+    conn.on('auth', (ok) => {
+      if (ok) {
+        this.authThrottle.success(address);
+        return;
+      }
+      this.stats.authFailures++;
+      const blockMs = this.authThrottle.failure(address);
+      this.log.limited('warn', `auth-failed:${address}`, 'VNC authentication failed', { remote, blockMs });
+    });
     conn.on('close', (err) => {
       this.remove(client);
       this.log.info('client disconnected', { id, remote, reason: err?.message, clients: this.clients.length });

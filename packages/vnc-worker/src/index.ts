@@ -10,3 +10,4 @@ export * from './coordinator.js';
 export * from './thread/host.js';
 export * from './thread/launcher.js';
 export type { ControlRequest, ControlMessage } from './thread/protocol.js';
+export * from './auth-throttle.js';

@@ -24,12 +24,13 @@ export const MAX_ENCODINGS = 4096;
 export const MAX_CUT_TEXT = 1024 * 1024;
 
 /** What the parser expects next. */
-export type ParserPhase = 'version' | 'securityType' | 'clientInit' | 'normal';
+export type ParserPhase = 'version' | 'securityType' | 'vncAuthResponse' | 'clientInit' | 'normal';
 
 /** One parsed client message. */
 export type ClientEvent =
   | { readonly type: 'version'; readonly version: RfbVersion }
   | { readonly type: 'securityType'; readonly securityType: number }
+  | { readonly type: 'vncAuthResponse'; readonly response: Uint8Array }
   | { readonly type: 'clientInit'; readonly shared: boolean }
   | { readonly type: 'setPixelFormat'; readonly format: PixelFormat }
   | { readonly type: 'setEncodings'; readonly encodings: readonly number[]; readonly declared: number }
@@ -88,6 +89,9 @@ export class ClientParser {
       case 'securityType':
         if (b.length < 1) return undefined;
         return { type: 'securityType', securityType: b.readU8() };
+      case 'vncAuthResponse':
+        if (b.length < 16) return undefined;
+        return { type: 'vncAuthResponse', response: b.read(16).slice() };
       case 'clientInit':
         if (b.length < 1) return undefined;
         return { type: 'clientInit', shared: b.readU8() !== 0 };

@@ -27,6 +27,7 @@ import { scaleAxis } from './pointer.js';
 import { Encoding, SERVER_VERSION_STRING, SecurityType, type RfbVersion, encodingName } from './rfb.js';
 import { pseudoRectUpdate, securityResult, securityType33, securityTypes, serverInit } from './server-messages.js';
 import { UpdateBuilder } from './update-builder.js';
+import { newVncAuthChallenge, verifyVncAuth } from './vnc-auth.js';
 import { SERVER_PIXEL_FORMAT } from './pixel-format.js';
 
 /** What a connection needs from its transport: a TCP socket, or a WebSocket stream that acts like one. */
@@ -44,6 +45,11 @@ export interface VncConnectionOptions {
   input: InputSink;
   /** Desktop name sent in ServerInit. Default `OpenVMM VM`. */
   name?: string;
+  /**
+   * VNC Authentication password. When set, only security type 2 (VNC Authentication) is
+   * offered; when absent, only None.
+   */
+  password?: string;
   /** Logger; default silent. */
   logger?: Logger;
   /** Close the connection if the handshake is not done within this time (ms). Default 10000. */
@@ -67,9 +73,11 @@ export type DirtSource = 'device' | 'diff' | 'full';
 /** Connection lifecycle. */
 export type ConnectionState = 'handshake' | 'normal' | 'closed';
 
-/** Events: `ready` (handshake done, with the client's shared flag) and `close` (with the error, if any). */
+/** Events: `ready` (handshake done, with the client's shared flag), `auth` and `close` (with the error, if any). */
 export interface VncConnectionEvents {
   ready: [shared: boolean];
+  /** The client answered a VNC Authentication challenge, rightly or wrongly. */
+  auth: [ok: boolean];
   close: [error: Error | undefined];
 }
 
@@ -89,6 +97,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   /** Largest frame size (bytes) among updates possibly still queued on the socket. */
   private queuedFrameBytes = 0;
   private clipboard = '';
+  private challenge: Buffer | undefined;
   private _state: ConnectionState = 'handshake';
   private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0, pastes: 0 };
 
@@ -215,24 +224,41 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
 
   private handle(ev: ClientEvent): void {
     switch (ev.type) {
-      case 'version':
+      case 'version': {
         this.version = ev.version;
+        const offered = this.options.password !== undefined ? SecurityType.VNC_AUTH : SecurityType.NONE;
         if (ev.version === '3.3') {
-          this.write(securityType33(SecurityType.NONE));
-          this.parser.phase = 'clientInit';
+          // RFB 3.3: the server decides the security type.
+          this.write(securityType33(offered));
+          this.startSecurity(offered);
         } else {
-          this.write(securityTypes([SecurityType.NONE]));
+          this.write(securityTypes([offered]));
           this.parser.phase = 'securityType';
         }
         return;
-      case 'securityType':
-        if (ev.securityType !== SecurityType.NONE) {
+      }
+      case 'securityType': {
+        const offered = this.options.password !== undefined ? SecurityType.VNC_AUTH : SecurityType.NONE;
+        if (ev.securityType !== offered) {
           if (this.version === '3.8') this.write(securityResult(false, `security type ${ev.securityType} was not offered`));
           throw new VncError(VncErrorCode.UNSUPPORTED_SECURITY_TYPE, `client chose security type ${ev.securityType}`);
         }
-        if (this.version === '3.8') this.write(securityResult(true));
+        this.startSecurity(offered);
+        return;
+      }
+      case 'vncAuthResponse': {
+        const ok = verifyVncAuth(this.challenge!, ev.response, this.options.password!);
+        this.challenge = undefined;
+        this.emit('auth', ok);
+        if (!ok) {
+          // 3.3 and 3.7 have no reason string; 3.8 does.
+          this.write(securityResult(false, this.version === '3.8' ? 'authentication failed' : undefined));
+          throw new VncError(VncErrorCode.AUTH_FAILED, 'VNC authentication failed');
+        }
+        this.write(securityResult(true));
         this.parser.phase = 'clientInit';
         return;
+      }
       case 'clientInit': {
         const fb = this.options.framebuffer;
         this.updates.reset();
@@ -294,6 +320,19 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         this.writeReply(this.updates.refuseDesktopSize());
         return;
     }
+  }
+
+  /** After the security type is agreed: None goes on to ClientInit, VNC Authentication challenges. */
+  private startSecurity(type: number): void {
+    if (type === SecurityType.VNC_AUTH) {
+      this.challenge = newVncAuthChallenge();
+      this.write(this.challenge);
+      this.parser.phase = 'vncAuthResponse';
+      return;
+    }
+    // SecurityResult after None exists only in 3.8.
+    if (this.version === '3.8') this.write(securityResult(true));
+    this.parser.phase = 'clientInit';
   }
 
   private sendKeys(t: KeyTranslation): void {

@@ -14,6 +14,7 @@ export const VncErrorCode = {
   BUFFER_LIMIT: 'VNC_BUFFER_LIMIT',
   HANDSHAKE_TIMEOUT: 'VNC_HANDSHAKE_TIMEOUT',
   SLOW_CLIENT: 'VNC_SLOW_CLIENT',
+  AUTH_FAILED: 'VNC_AUTH_FAILED',
 } as const;
 
 /** One of {@link VncErrorCode}. */

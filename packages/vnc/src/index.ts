@@ -30,3 +30,4 @@ export * from './paste.js';
 export * from './led-state.js';
 export * from './desktop-size.js';
 export * from './update-builder.js';
+export * from './vnc-auth.js';

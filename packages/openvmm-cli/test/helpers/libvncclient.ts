@@ -78,6 +78,8 @@ export interface VncgrabOptions {
   readonly bigEndian?: boolean;
   /** vncgrab's own time limit in seconds (default 10). */
   readonly timeoutSecs?: number;
+  /** Password for VNC Authentication, when the server asks for one. */
+  readonly password?: string;
 }
 
 /**
@@ -89,6 +91,7 @@ export async function vncgrab(host: string, port: number, out: string, opts: Vnc
   const secs = opts.timeoutSecs ?? 10;
   const args = ['-e', opts.encodings ?? 'raw', '-s', opts.format ?? 'rgb888', '-t', String(secs), '-o', out];
   if (opts.bigEndian) args.push('-B');
+  if (opts.password !== undefined) args.push('-p', opts.password);
   args.push(host, String(port));
   let stdout: string;
   try {

@@ -166,11 +166,19 @@ static int applyPreset(rfbPixelFormat *f, const char *name) {
   return 0;
 }
 
+/* The password for VNC Authentication (-p), handed to libvncclient when the server asks. */
+static const char *password = NULL;
+
+static char *getPassword(rfbClient *cl) {
+  (void)cl;
+  return strdup(password ? password : ""); /* libvncclient frees it */
+}
+
 int main(int argc, char **argv) {
   const char *encodings = "raw", *preset = NULL, *outPath = NULL;
   int bpp = 0, bigEndian = 0, opt;
   double timeout = 10;
-  while ((opt = getopt(argc, argv, "e:b:s:Bt:o:")) != -1) {
+  while ((opt = getopt(argc, argv, "e:b:s:Bt:o:p:")) != -1) {
     switch (opt) {
     case 'e': encodings = optarg; break;
     case 'b': bpp = atoi(optarg); break;
@@ -178,10 +186,11 @@ int main(int argc, char **argv) {
     case 'B': bigEndian = 1; break;
     case 't': timeout = atof(optarg); break;
     case 'o': outPath = optarg; break;
-    default: die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-t SECS] -o OUT.ppm HOST PORT");
+    case 'p': password = optarg; break;
+    default: die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-t SECS] [-p PASSWORD] -o OUT.ppm HOST PORT");
     }
   }
-  if (!outPath || optind + 2 != argc) die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-t SECS] -o OUT.ppm HOST PORT");
+  if (!outPath || optind + 2 != argc) die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-t SECS] [-p PASSWORD] -o OUT.ppm HOST PORT");
   if (!preset) preset = bpp == 8 ? "bgr233" : bpp == 16 ? "rgb565" : "rgb888";
 
   /* 8 bits per sample, 3 samples, 4 bytes per pixel; the format is then replaced below. */
@@ -193,6 +202,7 @@ int main(int argc, char **argv) {
   cl->format.trueColour = TRUE;
   cl->appData.encodingsString = encodings;
   cl->appData.shareDesktop = TRUE;
+  cl->GetPassword = getPassword;
   cl->MallocFrameBuffer = mallocFrameBuffer;
   cl->GotBitmap = gotBitmap;
   cl->GotFrameBufferUpdate = gotRect;
