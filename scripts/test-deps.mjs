@@ -11,12 +11,13 @@ export const APT_PACKAGES = [
   'x11-apps', // xwd: screenshots of the viewer
   'imagemagick', // convert: xwd -> png
   'libvncserver-dev', // libvncclient, for the C test client built in the tests
+  'chromium', // headless browser for the web console (noVNC) tests, driven by playwright-core
   'gcc',
   'libc6-dev',
 ];
 
 /** Commands whose presence proves the packages are installed. */
-export const REQUIRED_COMMANDS = ['gvnccapture', 'xtigervncviewer', 'Xvfb', 'xdotool', 'xwd', 'convert', 'gcc'];
+export const REQUIRED_COMMANDS = ['gvnccapture', 'xtigervncviewer', 'Xvfb', 'xdotool', 'xwd', 'convert', 'gcc', 'chromium'];
 
 /** Headers whose presence proves the -dev packages are installed. */
 export const REQUIRED_FILES = ['/usr/include/rfb/rfbclient.h'];

@@ -160,6 +160,26 @@ export const VNC_CLI_GROUP: OptionGroup = {
         'Without this flag such a configuration refuses to start.',
     },
     {
+      name: '--vnc-web',
+      help:
+        'Serve the web console (noVNC) at http://ADDRESS:PORT/ on the VNC port itself. On by ' +
+        'default when listening on loopback.',
+    },
+    {
+      name: '--no-vnc-web',
+      help: 'Do not serve the web console page (WebSocket clients still connect).',
+    },
+    {
+      name: '--vnc-sniff-ms',
+      value: 'MS',
+      expected: '0..1000',
+      default: '40',
+      help:
+        'How long a new connection may stay silent before it is taken for a raw RFB client ' +
+        '(browsers speak first); a raw client pays it once per connect. 15 is enough where no ' +
+        'browser connects; 0 turns WebSocket and HTTP off: raw RFB only.',
+    },
+    {
       name: '--vnc-shared-policy',
       value: 'POLICY',
       choices: SHARED_POLICIES,

@@ -233,6 +233,10 @@ function parseValue(spec: OptionSpec, text: string): ParseOutcome<unknown> | und
       return parseMaxClients(text);
     case '--vnc-password-file':
       return readPasswordFile(text);
+    case '--vnc-sniff-ms': {
+      const ms = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
+      return ms >= 0 && ms <= 1000 ? { ok: true, value: ms } : { ok: false, message: `--vnc-sniff-ms: invalid value ${quote(text)} (expected 0..1000)` };
+    }
     default:
       return undefined;
   }
@@ -319,7 +323,13 @@ function parseCliUnsafe(argv: readonly string[]): CliResult {
         'give --vnc-password-file PATH, or --vnc-allow-insecure to accept an open console',
     };
   }
+  if (flags.has('--vnc-web') && flags.has('--no-vnc-web')) {
+    return { kind: 'error', message: '--vnc-web: conflicts with --no-vnc-web (give one)' };
+  }
+  const webConsole = flags.has('--vnc-web') || (!flags.has('--no-vnc-web') && isLoopbackHost(listener.value.host));
   const params = defaultVncParameters({
+    webConsole,
+    sniffWindowMs: get<number>('--vnc-sniff-ms'),
     password,
     listener: listener.value,
     maxClients: get<number>('--vnc-max-clients'),

@@ -117,6 +117,21 @@ describe('VncCli options', () => {
     expect(run('--vnc-listen', '[::]:5902', '--vnc-allow-insecure').params.listener).toEqual({ host: '::', port: 5902 });
   });
 
+  it('serves the web console by default on loopback only; --vnc-web / --no-vnc-web override; --vnc-sniff-ms is 0..1000', () => {
+    expect(run().params.webConsole).toBe(true);
+    expect(run('--no-vnc-web').params.webConsole).toBe(false);
+    expect(run('--vnc-listen', '0.0.0.0', '--vnc-allow-insecure').params.webConsole).toBe(false);
+    expect(run('--vnc-listen', '0.0.0.0', '--vnc-allow-insecure', '--vnc-web').params.webConsole).toBe(true);
+    expect(parseCli(['--gfx', '--vnc-web', '--no-vnc-web']).kind).toBe('error');
+    expect(run().params.sniffWindowMs).toBe(40);
+    expect(run('--vnc-sniff-ms', '0').params.sniffWindowMs).toBe(0);
+    expect(run('--vnc-sniff-ms=1000').params.sniffWindowMs).toBe(1000);
+    for (const bad of ['1001', '-1', '1.5', 'x']) {
+      const r = parseCli(['--gfx', '--vnc-sniff-ms', bad]);
+      expect(r.kind, bad).toBe('error');
+    }
+  });
+
   it('refuses a non-loopback listener without a password unless --vnc-allow-insecure is given', () => {
     for (const listen of ['0.0.0.0', '::', '192.0.2.7', '[::]:5901']) {
       const r = parseCli(['--gfx', '--vnc-listen', listen]);
@@ -186,6 +201,7 @@ describe('VncCli options', () => {
         maxClients: 2,
         evictOldest: true,
         sharedPolicy: 'spec',
+        webConsole: false, // not loopback, and --vnc-web not given
       }),
     });
     expect(structuredClone(o)).toEqual(o);

@@ -48,6 +48,8 @@ describe('defaultVncParameters', () => {
       sharedPolicy: 'share-all',
       desktopName: 'OpenVMM VM',
       updateIntervalMs: 30,
+      webConsole: true,
+      sniffWindowMs: 40,
     });
     expect(VNC_WORKER_ID).toBe('VncWorkerTcp');
     expect(DEFAULT_VNC_PORT).toBe(5900);
@@ -182,6 +184,13 @@ describe('validateVncParameters: shape', () => {
     expect(top.message).toContain('unknown field');
     const inner = catchParamsError(() => validateVncParameters(withListener('backlog', 128)));
     expect(inner.field).toBe('listener.backlog');
+  });
+
+  it('bounds sniffWindowMs to 0..1000 and needs a boolean webConsole', () => {
+    expect(validateVncParameters(withField('sniffWindowMs', 0)).sniffWindowMs).toBe(0);
+    expect(validateVncParameters(withField('sniffWindowMs', 1000)).sniffWindowMs).toBe(1000);
+    expect(catchParamsError(() => validateVncParameters(withField('sniffWindowMs', 1001))).field).toBe('sniffWindowMs');
+    expect(catchParamsError(() => validateVncParameters(withField('webConsole', 'yes'))).field).toBe('webConsole');
   });
 
   it('accepts an optional VNC password of 1..8 Latin-1 characters and rejects others', () => {

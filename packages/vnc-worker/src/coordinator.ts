@@ -17,12 +17,17 @@ import {
   DirtyBitmap,
   type FramebufferSource,
   HIDDEN_CURSOR,
+  type RfbTransport,
   TileDiffer,
   VncConnection,
   cursorFromPointerShape,
 } from '@openvmm-vnc-ts/vnc';
 import type { VncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
 import { AuthThrottle } from './auth-throttle.js';
+import { CloseCode, WebAcceptor, WebSocketStream } from './web/index.js';
+
+/** Most connections being classified or served HTTP at once. */
+const MAX_PENDING_WEB = 256;
 
 /** A framebuffer the coordinator can serve; `onFormat` (if present) reports resolution changes. */
 export interface CoordinatorFramebuffer extends FramebufferSource {
@@ -57,6 +62,10 @@ export class VncCoordinator {
   private stopped = false;
   private cursor: CursorImage = DEFAULT_CURSOR;
   private readonly authThrottle = new AuthThrottle();
+  /** Classifies new connections (raw RFB, WebSocket, HTTP); absent when detection is off. */
+  private readonly web: WebAcceptor | undefined;
+  /** Sockets still being classified or served HTTP (destroyed on stop). */
+  private readonly unclassified = new Set<Socket>();
   private pointerVisible = true;
   private deviceDirtSeen = false;
   private stats = { accepted: 0, rejected: 0, evicted: 0, dirtMessages: 0, dirtRects: 0, diffPasses: 0, authFailures: 0, authBlocked: 0 };
@@ -67,7 +76,11 @@ export class VncCoordinator {
     logger: Logger,
   ) {
     this.log = logger;
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = createServer({ noDelay: true }, (socket) => this.onSocket(socket));
+    this.web =
+      params.sniffWindowMs > 0
+        ? new WebAcceptor({ sniffWindowMs: params.sniffWindowMs, enableHttp: params.webConsole, logger: logger.child('web') })
+        : undefined;
     this.unsubscribeFormat = channels.framebuffer.onFormat?.(() => {
       // Every client re-reads the whole new frame; snapshot it now so the next diff reports
       // only what changes after this point.
@@ -158,6 +171,8 @@ export class VncCoordinator {
   /** Stops listening and disconnects every client. */
   async stop(): Promise<void> {
     this.dispose();
+    for (const s of this.unclassified) s.destroy();
+    this.unclassified.clear();
     for (const c of [...this.clients]) c.conn.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -193,8 +208,11 @@ export class VncCoordinator {
     }
   }
 
-  private accept(socket: Socket): void {
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+  /**
+   * A new TCP connection: refuse a blocked address at once, then (unless detection is off) let
+   * the web acceptor tell raw RFB from WebSocket and plain HTTP before RFB starts.
+   */
+  private onSocket(socket: Socket): void {
     const address = socket.remoteAddress ?? '';
     const blocked = this.authThrottle.blockedFor(address);
     if (blocked > 0) {
@@ -203,13 +221,38 @@ export class VncCoordinator {
       socket.destroy();
       return;
     }
+    if (!this.web) {
+      this.accept(socket, 'rfb');
+      return;
+    }
+    if (this.web.pending >= MAX_PENDING_WEB) {
+      this.log.limited('warn', 'web-pending', 'connection refused: too many connections still being classified', { address });
+      socket.destroy();
+      return;
+    }
+    this.unclassified.add(socket);
+    void this.web.accept(socket).then((r) => {
+      this.unclassified.delete(socket);
+      if (r.kind === 'handled') return;
+      if (this.stopped) {
+        r.stream.destroy();
+        return;
+      }
+      this.accept(r.stream, r.kind);
+    });
+  }
+
+  private accept(socket: RfbTransport, kind: 'rfb' | 'websocket'): void {
+    const address = socket.remoteAddress ?? '';
+    const remote = `${address}:${socket.remotePort}${kind === 'websocket' ? ' (websocket)' : ''}`;
     const { maxClients, evictOldest } = this.params;
     if (this.clients.length >= maxClients) {
       const oldest = this.clients[0];
       if (!evictOldest || !oldest) {
         this.stats.rejected++;
         this.log.limited('warn', 'client-limit', 'connection refused: client limit reached', { remote, maxClients });
-        socket.destroy();
+        if (socket instanceof WebSocketStream) socket.close(CloseCode.TRY_AGAIN_LATER, 'client limit reached');
+        else socket.destroy();
         return;
       }
       this.stats.evicted++;

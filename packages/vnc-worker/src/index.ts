@@ -11,3 +11,4 @@ export * from './thread/host.js';
 export * from './thread/launcher.js';
 export type { ControlRequest, ControlMessage } from './thread/protocol.js';
 export * from './auth-throttle.js';
+export * from './web/index.js';

@@ -39,41 +39,48 @@ interface Response {
   status: number;
   headers: Map<string, string>;
   body: Buffer;
-  /** True when the server closed the connection (plain responses). */
-  closed: boolean;
+  /** The client socket (still open on keep-alive and 101). */
+  socket: Socket;
+  /** Resolves true once the server closed the connection (false after 2 s). */
+  closed: Promise<boolean>;
 }
 
 /**
- * Sends raw bytes and reads the answer: to the server's close for plain responses, or just the
- * head for a 101 (the socket stays open).
+ * Sends raw bytes and reads one response: its head, and for plain responses `Content-Length`
+ * body bytes (none for `head: true`, the answer to HEAD). Whether the server then closes is
+ * `closed`.
  */
-function exchange(port: number, raw: string | Buffer): Promise<Response> {
+function exchange(port: number, raw: string | Buffer, o: { head?: boolean } = {}): Promise<Response> {
   return new Promise((resolve, reject) => {
     const c = connect({ port, host: '127.0.0.1' }, () => c.write(raw));
     sockets.push(c);
     let buf = Buffer.alloc(0);
-    const parse = (closed: boolean): Response | undefined => {
+    let done = false;
+    const closed = new Promise<boolean>((r) => {
+      c.on('close', () => r(true));
+      setTimeout(() => r(false), 2000).unref();
+    });
+    const tryParse = (): void => {
       const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return undefined;
+      if (end < 0 || done) return;
       const [statusLine, ...lines] = buf.subarray(0, end).toString('latin1').split('\r\n');
       const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()] as const));
-      return { status: Number(statusLine!.split(' ')[1]), headers, body: buf.subarray(end + 4), closed };
+      const status = Number(statusLine!.split(' ')[1]);
+      const length = status === 101 || o.head ? 0 : Number(headers.get('content-length') ?? 0);
+      if (buf.length < end + 4 + length) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ status, headers, body: buf.subarray(end + 4, end + 4 + length), socket: c, closed });
     };
     const timer = setTimeout(() => reject(new Error(`no complete answer; got ${JSON.stringify(buf.toString('latin1').slice(0, 200))}`)), 3000);
     c.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
-      const r = parse(false);
-      if (r?.status === 101) {
-        clearTimeout(timer);
-        resolve(r);
-      }
+      tryParse();
     });
     c.on('error', () => {});
     c.on('close', () => {
-      clearTimeout(timer);
-      const r = parse(true);
-      if (r) resolve(r);
-      else reject(new Error('closed without a response'));
+      tryParse();
+      if (!done) reject(new Error('closed without a complete response'));
     });
   });
 }
@@ -105,9 +112,8 @@ describe('plain HTTP', () => {
       const r = await get(port, path);
       expect(r.status, path).toBe(200);
       expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
-      expect(r.headers.get('connection')).toBe('close');
+      expect(r.headers.get('connection')).toBe('keep-alive');
       expect(Number(r.headers.get('content-length'))).toBe(r.body.length);
-      expect(r.closed).toBe(true);
     }
     const html = (await get(port, '/')).body.toString('utf8');
     for (const needle of ["import RFB from './novnc/core/rfb.js'", "new URL('websockify'", 'shared: true', 'rfb.scaleViewport = true', 'rfb.sendCtrlAltDel()', 'rfb.clipboardPasteFrom(', "rfb.sendKey(XK_p, 'KeyP')", "addEventListener('clipboard'"]) {
@@ -132,7 +138,7 @@ describe('plain HTTP', () => {
 
   it('answers HEAD without a body', async () => {
     const { port } = await start();
-    const r = await exchange(port, 'HEAD / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const r = await exchange(port, 'HEAD / HTTP/1.1\r\nHost: x\r\n\r\n', { head: true });
     expect(r.status).toBe(200);
     expect(Number(r.headers.get('content-length'))).toBeGreaterThan(1000);
     expect(r.body.length).toBe(0);
@@ -209,7 +215,7 @@ describe('plain HTTP', () => {
     const { port } = await start({ maxHandshakeBytes: 8192 });
     const big = await exchange(port, `GET / HTTP/1.1\r\nX: ${'a'.repeat(9000)}\r\n\r\n`);
     expect(big.status).toBe(431);
-    expect(big.closed).toBe(true);
+    expect(await big.closed).toBe(true);
     const many = Array.from({ length: 101 }, (_, i) => `H${i}: v`).join('\r\n');
     expect((await exchange(port, `GET / HTTP/1.1\r\n${many}\r\n\r\n`)).status).toBe(431);
   });
@@ -219,6 +225,27 @@ describe('plain HTTP', () => {
     expect((await get(port, '/')).status).toBe(404);
     expect((await get(port, '/novnc/core/rfb.js')).status).toBe(404);
     expect((await exchange(port, upgradeRequest(port, '/websockify'))).status).toBe(101);
+  });
+
+  it('keeps HTTP/1.1 connections alive (pipelined requests too) and closes them when idle', async () => {
+    const { port, results } = await start({ keepAliveMs: 150 });
+    const two = 'GET /novnc/core/util/int.js HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n';
+    const first = await exchange(port, two);
+    expect([first.status, first.headers.get('connection')]).toEqual([200, 'keep-alive']);
+    const t0 = Date.now();
+    expect(await first.closed).toBe(true);
+    console.log(`keep-alive connection closed ${Date.now() - t0} ms after its answers (keepAliveMs 150)`);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(results[0]).toMatchObject({ kind: 'handled', requests: 2 });
+  });
+
+  it('closes after the response for Connection: close, HTTP/1.0, other methods and errors', async () => {
+    const { port } = await start();
+    for (const raw of ['GET / HTTP/1.1\r\nConnection: close\r\n\r\n', 'GET / HTTP/1.0\r\n\r\n', 'POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n', 'GET / HTTP/1.1\r\nno colon\r\n\r\n']) {
+      const r = await exchange(port, raw);
+      expect(r.headers.get('connection'), raw).toBe('close');
+      expect(await r.closed, raw).toBe(true);
+    }
   });
 
   it('parses heads: lower-case names, repeated headers joined, path without query', () => {
@@ -266,7 +293,7 @@ describe('WebSocket upgrade', () => {
       const r = await exchange(port, upgradeRequest(port, '/', { 'Sec-WebSocket-Version': version }));
       expect(r.status).toBe(426);
       expect(r.headers.get('sec-websocket-version')).toBe('13');
-      expect(r.closed).toBe(true);
+      expect(await r.closed).toBe(true);
     }
   });
 

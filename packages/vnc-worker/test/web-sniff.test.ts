@@ -111,6 +111,33 @@ describe('sniffFirstBytes', () => {
     expect(delays[14]).toBeLessThan(1000);
   });
 
+  it('classifies a request that arrived while the event loop was busy past the window as HTTP', async () => {
+    const results: SniffResult[] = [];
+    const port = await listen((s) => void sniffFirstBytes(s, 10).then((r) => results.push(r)));
+    const c = await client(port);
+    await delay(2); // the server has accepted: its window runs
+    c.write('GET / HTTP/1.1\r\n\r\n'); // in the kernel now, unread by the server...
+    const end = Date.now() + 40; // ...while this (shared) event loop is busy past the window
+    while (Date.now() < end);
+    while (results.length === 0) await delay(2);
+    expect(results[0]!.kind).toBe('http');
+  });
+
+  it('keeps a method prefix that arrived while the event loop was busy (no verdict on partial bytes)', async () => {
+    const results: SniffResult[] = [];
+    const port = await listen((s) => void sniffFirstBytes(s, 10).then((r) => results.push(r)));
+    const c = await client(port);
+    await delay(2);
+    c.write('GE');
+    const end = Date.now() + 40;
+    while (Date.now() < end);
+    await delay(20);
+    c.write('T / HTTP/1.1\r\n\r\n');
+    while (results.length === 0) await delay(2);
+    expect(results[0]).toMatchObject({ kind: 'http' });
+    expect((results[0] as { head: Buffer }).head.toString()).toBe('GET / HTTP/1.1\r\n\r\n');
+  });
+
   it('leaves a late reply in the socket for the RFB reader (normal raw RFB flow)', async () => {
     const got: Buffer[] = [];
     const port = await listen((s) => {

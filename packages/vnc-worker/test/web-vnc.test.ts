@@ -35,7 +35,7 @@ async function start(): Promise<{ port: number; conns: VncConnection[]; kinds: s
   const kinds: string[] = [];
   const server = createServer({ noDelay: true }, (s) => {
     sockets.push(s);
-    void acceptWeb(s, { sniffWindowMs: 50 }).then((r: AcceptWebResult) => {
+    void acceptWeb(s, { sniffWindowMs: 100 }).then((r: AcceptWebResult) => {
       kinds.push(r.kind);
       if (r.kind === 'handled') return;
       const transport: RfbTransport = r.stream; // either kind, no cast

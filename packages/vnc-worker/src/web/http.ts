@@ -1,8 +1,8 @@
 /**
  * The minimal HTTP/1.1 this port speaks: parsing one bounded request head, validating a
  * WebSocket upgrade (RFC 6455 section 4.2), checking the browser's `Origin`, and formatting
- * responses. Every plain response carries `Connection: close`: one request per connection, so
- * there is no keep-alive, no pipelining and no request body to handle.
+ * responses. Request bodies are never read: a request that may carry one is answered with
+ * `Connection: close`.
  *
  * The parser is deliberately small (the CVE class here is the embedded-httpd parser): request
  * line `METHOD SP origin-form SP HTTP/1.x`, then `name: value` lines with token names; no
@@ -183,20 +183,28 @@ const REASONS: Record<number, string> = {
   500: 'Internal Server Error',
 };
 
-/** A complete plain response with `Content-Length` and `Connection: close`; `body` omitted for HEAD. */
-export function formatResponse(status: number, headers: Readonly<Record<string, string>>, body: Buffer | string = '', omitBody = false): Buffer {
+/** How a response is framed on the connection. */
+export interface ResponseOptions {
+  /** Send the headers only (the answer to HEAD). */
+  omitBody?: boolean;
+  /** Keep the connection open for another request (`Connection: keep-alive`); default close. */
+  keepAlive?: boolean;
+}
+
+/** A complete plain response with `Content-Length` and `Connection: close` (or keep-alive). */
+export function formatResponse(status: number, headers: Readonly<Record<string, string>>, body: Buffer | string = '', options: ResponseOptions = {}): Buffer {
   const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const lines = [`HTTP/1.1 ${status} ${REASONS[status] ?? 'Unknown'}`];
   const all: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8', ...headers };
   all['Content-Length'] = String(data.length);
-  all['Connection'] = 'close';
+  all['Connection'] = options.keepAlive ? 'keep-alive' : 'close';
   all['X-Content-Type-Options'] = 'nosniff';
   for (const [k, v] of Object.entries(all)) lines.push(`${k}: ${v}`);
   const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-  return omitBody || data.length === 0 ? head : Buffer.concat([head, data]);
+  return options.omitBody || data.length === 0 ? head : Buffer.concat([head, data]);
 }
 
 /** A short plain-text error response for `status`. */
-export function errorResponse(status: number, headers: Readonly<Record<string, string>> = {}, omitBody = false): Buffer {
-  return formatResponse(status, headers, `${status} ${REASONS[status] ?? 'Error'}\n`, omitBody);
+export function errorResponse(status: number, headers: Readonly<Record<string, string>> = {}, options: ResponseOptions = {}): Buffer {
+  return formatResponse(status, headers, `${status} ${REASONS[status] ?? 'Error'}\n`, options);
 }

@@ -5,8 +5,9 @@
  * Defaults: shared session, scaled to the window (and rescaled as the window changes), a status
  * line, a clipboard panel (text from the VM appears in it; "Send to VM" hands its text to the
  * server), Ctrl+Alt+Del, and "Paste (Ctrl+Alt+P)", which sends the panel's text as the clipboard
- * and then presses Ctrl+Alt+P. No external URLs. Both URLs are relative to the page, so the
- * console also works behind a reverse proxy that mounts it under a sub-path.
+ * and then presses Ctrl+Alt+P. No external URLs, and no favicon request (every extra request is
+ * another connection to classify). Both URLs are relative to the page, so the console also works
+ * behind a reverse proxy that mounts it under a sub-path.
  *
  * The page is a string rather than a file because the package ships only `dist`. The inline
  * script and style are allowed by hash in {@link CONSOLE_PAGE_CSP}, which also forbids framing
@@ -86,6 +87,7 @@ export const CONSOLE_PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>VM console</title>
+<link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
 <body>

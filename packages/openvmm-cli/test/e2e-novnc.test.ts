@@ -1,0 +1,100 @@
+/**
+ * The built-in web console in a real browser: headless Chromium opens http://127.0.0.1:PORT/
+ * (served by the VNC port itself), noVNC (npm @novnc/novnc) connects back over WebSocket on the
+ * same port, the test card arrives pixel for pixel on its canvas, typed keys reach the demo
+ * guest and come back on the canvas, and the clipboard panel's Paste button types text into
+ * the guest.
+ */
+
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { DEMO_CONSOLE_BG, DEMO_CONSOLE_FG } from '@openvmm-vnc-ts/video-core';
+import { type Browser, launchChromium } from './helpers/browser.js';
+import { type CliProcess, freePort, startCli } from './helpers/cli-process.js';
+import { type Picture, diffCount, expectedTestCard, findPicture, renderText } from './helpers/images.js';
+
+let cli: CliProcess | undefined;
+let browser: Browser | undefined;
+afterEach(async () => {
+  await browser?.close();
+  await cli?.stop('SIGKILL');
+  browser = cli = undefined;
+});
+
+/**
+ * Opens the console and waits until noVNC reports it is connected. A cold browser's very first
+ * page load can race the port's first-byte detection (docs/clients.md); like a person, the test
+ * reloads, at most twice, and says how many loads it took.
+ */
+async function openConsole(port: number): Promise<Page> {
+  browser = await launchChromium();
+  const page = await browser.context.newPage();
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      await page.goto(`http://127.0.0.1:${port}/`, { timeout: 10_000 });
+      await page.waitForSelector('#status[data-state="connected"]', { timeout: 10_000 });
+      if (attempt > 1) console.log(`web console connected on page load ${attempt}`);
+      return page;
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+/** The noVNC canvas as a Picture (full framebuffer resolution, whatever the CSS scaling). */
+async function canvasPicture(page: Page): Promise<Picture> {
+  const url = (await page.evaluate('document.querySelector("#screen canvas").toDataURL("image/png")')) as string;
+  const png = PNG.sync.read(Buffer.from(url.split(',')[1]!, 'base64'));
+  const pixels = new Uint32Array(png.width * png.height);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (png.data[i * 4]! << 16) | (png.data[i * 4 + 1]! << 8) | png.data[i * 4 + 2]!;
+  return { width: png.width, height: png.height, pixels };
+}
+
+/** Polls noVNC's own canvas (what came back from the guest) for `text` in the console's font. */
+async function guestShows(page: Page, text: string): Promise<boolean> {
+  const needle = renderText(text, DEMO_CONSOLE_FG, DEMO_CONSOLE_BG);
+  for (let i = 0; i < 50; i++) {
+    if (findPicture(await canvasPicture(page), needle).length > 0) return true;
+    await page.waitForTimeout(200);
+  }
+  return false;
+}
+
+describe('web console (noVNC in headless Chromium)', () => {
+  it('shows the test card pixel for pixel on the canvas', async () => {
+    const port = await freePort();
+    cli = await startCli(['--gfx', '--guest', 'test-card', '--vnc-port', String(port)]);
+    const page = await openConsole(port);
+    const expected = expectedTestCard(1024, 768);
+    let shot = await canvasPicture(page);
+    for (let i = 0; i < 20 && diffCount(shot, expected) !== 0; i++) {
+      await page.waitForTimeout(200);
+      shot = await canvasPicture(page);
+    }
+    expect([shot.width, shot.height]).toEqual([1024, 768]);
+    expect(diffCount(shot, expected)).toBe(0);
+  });
+
+  it('types into the demo guest, and pastes the clipboard panel with Ctrl+Alt+P', async () => {
+    const port = await freePort();
+    cli = await startCli(['--gfx', '--guest', 'demo', '--vnc-port', String(port)]);
+    const page = await openConsole(port);
+    await page.click('#screen canvas', { position: { x: 200, y: 200 } });
+    // Like a person: Shift is pressed for capitals (Playwright's type() would send 'V' without
+    // Shift, and noVNC forwards the physical key's scancode, so the guest would see 'v').
+    for (const ch of 'Typed in noVNC') {
+      if (ch >= 'A' && ch <= 'Z') await page.keyboard.press(`Shift+Key${ch}`);
+      else await page.keyboard.type(ch);
+    }
+    expect(await guestShows(page, 'Typed in noVNC')).toBe(true);
+
+    await page.keyboard.press('Enter');
+    await page.click('#clipToggle');
+    await page.fill('#clipText', 'pasted: 42!');
+    await page.click('#paste');
+    expect(await guestShows(page, 'pasted: 42!')).toBe(true);
+  });
+});
