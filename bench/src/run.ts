@@ -16,6 +16,7 @@ import { dirtyBitmapBenchmark } from './dirty-bitmap.js';
 import { encodeRawBenchmark } from './encode-raw.js';
 import { nowMs } from './harness.js';
 import { idleVramBenchmark } from './idle-vram.js';
+import { multiClientBenchmark } from './multi-client.js';
 import { pixelConvertBenchmark } from './pixel-convert.js';
 import { type BenchResult, type Benchmark, renderMarkdown, renderResult } from './report.js';
 import { tileDiffBenchmark } from './tile-diff.js';
@@ -28,6 +29,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   pixelConvertBenchmark,
   deflateBenchmark,
   encodeRawBenchmark,
+  multiClientBenchmark,
 ];
 
 /** The machine a result was measured on. */
