@@ -10,6 +10,10 @@ export class ByteWriter {
   private buf: Uint8Array;
   /** Bytes written so far. */
   length = 0;
+  /** Storage handed out by take() and not yet recycled. */
+  private readonly handedOut = new WeakSet<ArrayBufferLike>();
+  /** A recycled storage, ready for the next take(). */
+  private spare: Uint8Array | undefined;
 
   constructor(initialCapacity = 64 * 1024) {
     this.buf = new Uint8Array(initialCapacity);
@@ -82,9 +86,10 @@ export class ByteWriter {
 
   /**
    * Hands over what was written, safe for a socket to keep until it is flushed, and resets the
-   * writer. A large output is handed over without copying and the writer continues on fresh,
-   * uninitialised storage of the same capacity (an allocation is far cheaper than copying a
-   * multi-megabyte update); a small one is copied.
+   * writer. A small output is copied. A large one is handed over without copying, and the writer
+   * continues on the storage of an earlier hand-over that came back through
+   * {@link ByteWriter.recycle} (no allocation in steady state), or else on fresh storage sized to
+   * this output (so one full frame does not make every later small update allocate a frame).
    */
   take(): Buffer {
     if (this.length < 64 * 1024) {
@@ -94,8 +99,21 @@ export class ByteWriter {
       return copy;
     }
     const out = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.length);
-    this.buf = new Uint8Array(Buffer.allocUnsafeSlow(this.buf.length).buffer);
+    this.handedOut.add(this.buf.buffer);
+    const spare = this.spare;
+    this.spare = undefined;
+    this.buf = spare ?? new Uint8Array(Buffer.allocUnsafeSlow(this.length).buffer);
     this.length = 0;
     return out;
+  }
+
+  /**
+   * Gives back a buffer from {@link ByteWriter.take} once the socket no longer needs it (its
+   * write callback ran). One is kept for reuse; anything else is ignored.
+   */
+  recycle(buf: Uint8Array): void {
+    const storage = buf.buffer;
+    if (!this.handedOut.delete(storage)) return;
+    if (this.spare === undefined || storage.byteLength > this.spare.byteLength) this.spare = new Uint8Array(storage);
   }
 }

@@ -402,7 +402,8 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
           this.log.debug('update', { rects: result.rects, bytes: result.data.length, source: [...this.pendingSources].join('+') || 'pseudo' });
         }
         this.pendingSources.clear();
-        this.write(result.data);
+        const data = result.data;
+        this.write(data, () => this.updates.recycle(data));
       }
     }
   }
@@ -413,9 +414,10 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     this.closeIfOverHardLimit(this.limits().hard);
   }
 
-  private write(data: Buffer): void {
+  private write(data: Buffer, flushed?: () => void): void {
     if (this._state === 'closed') return;
     this.stats.bytesSent += data.length;
-    this.socket.write(data);
+    if (flushed) this.socket.write(data, (err) => err || flushed());
+    else this.socket.write(data);
   }
 }

@@ -146,6 +146,11 @@ export class UpdateBuilder {
     return { kind: 'update', data: out.take(), rects: rects.length };
   }
 
+  /** Returns an update's buffer once the socket has flushed it, for reuse. */
+  recycle(data: Buffer): void {
+    this.out.recycle(data);
+  }
+
   /** Releases encoder state (the zlib stream). */
   close(): void {
     this.zlib?.close();

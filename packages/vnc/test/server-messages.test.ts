@@ -182,3 +182,22 @@ describe('ByteWriter.take', () => {
     expect(w.length).toBe(0);
   });
 });
+
+describe('ByteWriter.recycle', () => {
+  it('reuses a handed-out storage once it comes back, and ignores buffers it never handed out', () => {
+    const w = new ByteWriter(16);
+    w.bytesFrom(new Uint8Array(70_000).fill(1));
+    const a = w.take();
+    w.bytesFrom(new Uint8Array(70_000).fill(2));
+    const b = w.take();
+    expect(b.buffer).not.toBe(a.buffer); // `a` is still in flight: never written into
+    expect(a.every((v) => v === 1)).toBe(true);
+    w.recycle(a);
+    w.recycle(Buffer.alloc(100_000)); // not ours: ignored
+    w.bytesFrom(new Uint8Array(70_000).fill(3));
+    const c = w.take();
+    expect(c.buffer).toBe(a.buffer); // steady state: no allocation
+    expect(c.every((v) => v === 3)).toBe(true);
+    expect(b.every((v) => v === 2)).toBe(true);
+  });
+});

@@ -154,7 +154,10 @@ export class WebSocketStream extends Duplex {
     callback(error);
   }
 
-  /** One binary frame carrying `bufs`; completes when the socket is below its high-water mark. */
+  /**
+   * One binary frame carrying `bufs`. A small frame is copied and completes when the socket is
+   * below its high-water mark; a large one completes when the socket has flushed it.
+   */
   private sendData(bufs: Buffer[], callback: (error?: Error | null) => void): void {
     let length = 0;
     for (const b of bufs) length += b.length;
@@ -163,11 +166,13 @@ export class WebSocketStream extends Duplex {
     let ok: boolean;
     if (length <= COPY_LIMIT) ok = this.socket.write(Buffer.concat([header, ...bufs], header.length + length));
     else {
+      // Large payloads go out by reference, so this write completes only once the socket has
+      // flushed them: the caller may then reuse its buffer (VncConnection recycles updates).
       this.socket.cork();
       this.socket.write(header);
-      for (const b of bufs) this.socket.write(b);
-      ok = !this.socket.writableNeedDrain;
+      bufs.forEach((b, i) => (i === bufs.length - 1 ? this.socket.write(b, (err) => callback(err ?? null)) : this.socket.write(b)));
       this.socket.uncork();
+      return;
     }
     if (ok) callback();
     else this.writeWaitingForDrain = callback;
