@@ -186,18 +186,19 @@ describe('ByteWriter.take', () => {
 describe('ByteWriter.recycle', () => {
   it('reuses a handed-out storage once it comes back, and ignores buffers it never handed out', () => {
     const w = new ByteWriter(16);
-    w.bytesFrom(new Uint8Array(70_000).fill(1));
-    const a = w.take();
-    w.bytesFrom(new Uint8Array(70_000).fill(2));
-    const b = w.take();
-    expect(b.buffer).not.toBe(a.buffer); // `a` is still in flight: never written into
-    expect(a.every((v) => v === 1)).toBe(true);
+    const fill = (v: number): Buffer => {
+      w.bytesFrom(new Uint8Array(70_000).fill(v));
+      return w.take();
+    };
+    const a = fill(1);
+    const b = fill(2);
+    expect(b.buffer === a.buffer).toBe(false); // `a` is still in flight: never written into
     w.recycle(a);
     w.recycle(Buffer.alloc(100_000)); // not ours: ignored
-    w.bytesFrom(new Uint8Array(70_000).fill(3));
-    const c = w.take();
-    expect(c.buffer).toBe(a.buffer); // steady state: no allocation
-    expect(c.every((v) => v === 3)).toBe(true);
-    expect(b.every((v) => v === 2)).toBe(true);
+    const c = fill(3); // written into the storage taken after `b`
+    const d = fill(4); // written into `a`'s recycled storage: no allocation in steady state
+    expect(d.buffer === a.buffer).toBe(true);
+    expect(c.buffer === a.buffer).toBe(false);
+    expect(b.every((v) => v === 2) && c.every((v) => v === 3) && d.every((v) => v === 4)).toBe(true);
   });
 });
