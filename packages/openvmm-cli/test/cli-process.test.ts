@@ -91,6 +91,18 @@ describe('running', () => {
     cli = undefined;
   });
 
+  it('prints the live state of the worker and the device on SIGUSR2', async () => {
+    cli = await startCli(['--gfx', '--vnc-port', '0']);
+    expect(await greeting(cli.host, cli.port)).toBe('RFB 003.008\n');
+    cli.proc.kill('SIGUSR2');
+    for (let i = 0; i < 100 && !cli.output().includes('"device"'); i++) await new Promise((r) => setTimeout(r, 50));
+    const json = cli.output().slice(cli.output().indexOf('{'));
+    const state = JSON.parse(json.slice(0, json.lastIndexOf('}') + 1)) as { vnc: { localAddr: { port: number }; accepted: number }; device: { state: string } };
+    expect(state.vnc.localAddr.port).toBe(cli.port);
+    expect(state.vnc.accepted).toBe(1);
+    expect(state.device.state).toBe('active');
+  });
+
   it('listens on IPv6 loopback given as [::1]:PORT', async () => {
     const port = await freePort();
     cli = await startCli(['--gfx', '--vnc-listen', `[::1]:${port}`]);

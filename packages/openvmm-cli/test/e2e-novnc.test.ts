@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { DEMO_CONSOLE_BG, DEMO_CONSOLE_FG } from '@openvmm-vnc-ts/video-core';
+import { DEMO_CONSOLE_BG, DEMO_CONSOLE_FG, DEMO_STATUS_BG, DEMO_STATUS_FG } from '@openvmm-vnc-ts/video-core';
 import { type Browser, launchChromium } from './helpers/browser.js';
 import { type CliProcess, freePort, startCli } from './helpers/cli-process.js';
 import { type Picture, diffCount, expectedTestCard, findPicture, renderText } from './helpers/images.js';
@@ -53,14 +53,22 @@ async function canvasPicture(page: Page): Promise<Picture> {
   return { width: png.width, height: png.height, pixels };
 }
 
-/** Polls noVNC's own canvas (what came back from the guest) for `text` in the console's font. */
-async function guestShows(page: Page, text: string): Promise<boolean> {
-  const needle = renderText(text, DEMO_CONSOLE_FG, DEMO_CONSOLE_BG);
+/** Polls noVNC's own canvas (what came back from the guest) for any of `texts` in the guest's font. */
+async function guestShows(page: Page, texts: string | string[], fg = DEMO_CONSOLE_FG, bg = DEMO_CONSOLE_BG): Promise<boolean> {
+  const needles = (Array.isArray(texts) ? texts : [texts]).map((t) => renderText(t, fg, bg));
   for (let i = 0; i < 50; i++) {
-    if (findPicture(await canvasPicture(page), needle).length > 0) return true;
+    const shot = await canvasPicture(page);
+    if (needles.some((n) => findPicture(shot, n).length > 0)) return true;
     await page.waitForTimeout(200);
   }
   return false;
+}
+
+/** The demo's status-line mouse text for guest pixel (x, y) and buttons, within +-1 px (CSS scaling rounds). */
+function mouseTexts(x: number, y: number, buttons: string): string[] {
+  const out: string[] = [];
+  for (const dx of [-1, 0, 1]) for (const dy of [-1, 0, 1]) out.push(`mouse ${String(x + dx).padStart(4)},${String(y + dy).padStart(4)} ${buttons}`);
+  return out;
 }
 
 describe('web console (noVNC in headless Chromium)', () => {
@@ -78,7 +86,7 @@ describe('web console (noVNC in headless Chromium)', () => {
     expect(diffCount(shot, expected)).toBe(0);
   });
 
-  it('types into the demo guest, and pastes the clipboard panel with Ctrl+Alt+P', async () => {
+  it('types into the demo guest, moves and clicks its mouse, and pastes the clipboard panel with Ctrl+Alt+P', async () => {
     const port = await freePort();
     cli = await startCli(['--gfx', '--guest', 'demo', '--vnc-port', String(port)]);
     const page = await openConsole(port);
@@ -90,6 +98,15 @@ describe('web console (noVNC in headless Chromium)', () => {
       else await page.keyboard.type(ch);
     }
     expect(await guestShows(page, 'Typed in noVNC')).toBe(true);
+
+    // The pointer: guest pixel (300, 200) through noVNC's scaled canvas, left button held.
+    const box = (await page.locator('#screen canvas').boundingBox())!;
+    const at = (gx: number, gy: number): [number, number] => [box.x + ((gx + 0.5) * box.width) / 1024, box.y + ((gy + 0.5) * box.height) / 768];
+    await page.mouse.move(...at(300, 200));
+    await page.mouse.down();
+    expect(await guestShows(page, mouseTexts(300, 200, 'L--'), DEMO_STATUS_FG, DEMO_STATUS_BG)).toBe(true);
+    await page.mouse.up();
+    expect(await guestShows(page, mouseTexts(300, 200, '---'), DEMO_STATUS_FG, DEMO_STATUS_BG)).toBe(true);
 
     await page.keyboard.press('Enter');
     await page.click('#clipToggle');

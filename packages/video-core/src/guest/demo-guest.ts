@@ -38,8 +38,12 @@ export const DEMO_KEY_FIELD_CHARS = 18;
 export const DEMO_CONSOLE_FG = 0x9ef59e;
 /** Console background colour. */
 export const DEMO_CONSOLE_BG = 0x000000;
-const STATUS_BG = 0x303030;
-const STATUS_FG = 0xe0e0e0;
+/** Background of the status line. */
+export const DEMO_STATUS_BG = 0x303030;
+/** Text colour of the status line. */
+export const DEMO_STATUS_FG = 0xe0e0e0;
+const STATUS_BG = DEMO_STATUS_BG;
+const STATUS_FG = DEMO_STATUS_FG;
 const TITLE_FG = 0xffffff;
 const DESKTOP_BG = 0x182028;
 
