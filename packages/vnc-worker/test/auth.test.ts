@@ -7,13 +7,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { vncAuthResponse } from '@openvmm-vnc-ts/vnc';
 import { AuthThrottle } from '../src/auth-throttle.js';
-import { type Fixture, RfbTestClient, startFixture } from './helpers.js';
+import { type Fixture, RfbTestClient, startFixture, clients, stopAll } from './helpers.js';
 
 let fx: Fixture | undefined;
-const clients: RfbTestClient[] = [];
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await fx?.vnc.stop();
+  await stopAll();
   fx = undefined;
 });
 

@@ -21,14 +21,25 @@ export interface Fixture {
   setPixel(x: number, y: number, rgb: number): void;
 }
 
-/** Starts a coordinator on 127.0.0.1 (free port) over a `width` x `height` surface. */
+const started: Fixture[] = [];
+
+/** Clients a test opened; {@link stopAll} destroys them. */
+export const clients: import('../../vnc/test/helpers/rfb-client.js').RfbTestClient[] = [];
+
+/** Destroys every tracked client and stops every fixture started (register with `afterEach`). */
+export async function stopAll(): Promise<void> {
+  for (const c of clients.splice(0)) c.destroy();
+  for (const f of started.splice(0)) await f.vnc.stop();
+}
+
+/** Starts a coordinator on 127.0.0.1 (free port) over a `width` x `height` surface; {@link stopAll} stops it. */
 export async function startFixture(overrides: Partial<VncParameters> = {}, width = 64, height = 32): Promise<Fixture> {
   const vram = new Vram();
   const view = new FramebufferView(vram, { width, height, stride: width * 4, offset: 0 });
   const input: InputEvent[] = [];
   const params = defaultVncParameters({ listener: { host: '127.0.0.1', port: 0 }, updateIntervalMs: 5, ...overrides });
   const vnc = await VncCoordinator.start(params, { framebuffer: view, input: { send: (e) => input.push(e) } });
-  return {
+  const fixture: Fixture = {
     vram,
     view,
     input,
@@ -42,6 +53,8 @@ export async function startFixture(overrides: Partial<VncParameters> = {}, width
       vram.bytes[o + 2] = (rgb >>> 16) & 0xff;
     },
   };
+  started.push(fixture);
+  return fixture;
 }
 
 /** Waits until `cond` holds (polling), or throws after `timeoutMs`. */

@@ -5,13 +5,11 @@
  */
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Fixture, RfbTestClient, startFixture, until } from './helpers.js';
+import { type Fixture, RfbTestClient, startFixture, until, clients, stopAll } from './helpers.js';
 
 let fx: Fixture | undefined;
-const clients: RfbTestClient[] = [];
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await fx?.vnc.stop();
+  await stopAll();
   fx = undefined;
 });
 

@@ -7,7 +7,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ENC_DESKTOP_SIZE, ENC_RAW, type Fixture, RfbTestClient, startFixture } from './helpers.js';
+import { ENC_DESKTOP_SIZE, ENC_RAW, type Fixture, RfbTestClient, startFixture, clients, stopAll } from './helpers.js';
 
 type Op =
   | { kind: 'draw'; x: number; y: number; w: number; h: number; rgb: number; report: boolean }
@@ -21,10 +21,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 let fx: Fixture | undefined;
-const clients: RfbTestClient[] = [];
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await fx?.vnc.stop();
+  await stopAll();
   fx = undefined;
 });
 

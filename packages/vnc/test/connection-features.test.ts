@@ -10,16 +10,14 @@
  * (as real viewers do); some tests cross-check the compressed bytes with node's own zlib.
  */
 import { describe, it, expect, afterEach } from 'vitest';
-import * as net from 'node:net';
 import zlib from 'node:zlib';
-import type { AddressInfo } from 'node:net';
 import type { InputEvent, InputSink, KeyboardInput } from '@openvmm-vnc-ts/video-core';
-import { VncConnection, type VncConnectionOptions } from '../src/connection.js';
 import { VncError, VncErrorCode } from '../src/errors.js';
 import type { CursorImage } from '../src/encodings/cursor.js';
 import { PixelConverter } from '../src/pixel-convert.js';
 import type { PixelFormat } from '../src/pixel-format.js';
-import { MemFramebuffer, RecordingSink } from './helpers/mem-fb.js';
+import { MemFramebuffer } from './helpers/mem-fb.js';
+import { type Fixture, closeAll, connect, delay, ready, startServer } from './helpers/server-fixture.js';
 import { ClientFramebuffer } from './helpers/client-fb.js';
 import {
   ENC_CURSOR,
@@ -29,7 +27,6 @@ import {
   ENC_QEMU_EXT_KEY,
   ENC_RAW,
   ENC_ZLIB,
-  RfbTestClient,
   type UpdateRect,
 } from './helpers/rfb-client.js';
 import { concat, cutTextMsg, hex, keyEventMsg, setDesktopSizeMsg } from './helpers/rfb-messages.js';
@@ -38,59 +35,8 @@ import { Prng } from './helpers/prng.js';
 // ---------------------------------------------------------------------------------------------
 // Fixture
 
-interface Fixture {
-  server: net.Server;
-  port: number;
-  fb: MemFramebuffer;
-  sink: RecordingSink;
-  conns: VncConnection[];
-  /** Close events per connection, in order: the error (or undefined). */
-  closeErrors: (Error | undefined)[];
-}
 
-const servers: net.Server[] = [];
-const clients: RfbTestClient[] = [];
-const allConns: VncConnection[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  for (const c of allConns.splice(0)) {
-    c.close();
-    c.socket.destroy();
-  }
-  await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-});
-
-async function startServer(fb: MemFramebuffer, extra: Partial<VncConnectionOptions> = {}): Promise<Fixture> {
-  const sink = new RecordingSink();
-  const conns: VncConnection[] = [];
-  const closeErrors: (Error | undefined)[] = [];
-  const server = net.createServer((sock) => {
-    const conn = new VncConnection(sock, { framebuffer: fb, input: sink, ...extra });
-    conn.on('close', (err) => closeErrors.push(err));
-    conns.push(conn);
-    allConns.push(conn);
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port, fb, sink, conns, closeErrors };
-}
-
-async function connect(f: Fixture): Promise<RfbTestClient> {
-  const c = await RfbTestClient.connect(f.port);
-  clients.push(c);
-  return c;
-}
-
-/** Server started and a client through the 3.8 handshake. */
-async function ready(fb: MemFramebuffer, extra: Partial<VncConnectionOptions> = {}): Promise<{ f: Fixture; c: RfbTestClient; conn: VncConnection }> {
-  const f = await startServer(fb, extra);
-  const c = await connect(f);
-  await c.handshake('3.8');
-  return { f, c, conn: f.conns[0]! };
-}
-
-const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+afterEach(closeAll);
 
 /** Polls `cond` every few ms until it holds; throws after `timeoutMs`. */
 async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
