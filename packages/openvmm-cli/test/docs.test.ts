@@ -1,7 +1,9 @@
 /** The documentation names only options, error codes and paths that exist. */
 
 import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { OPTION_GROUPS } from '../src/options.js';
 import { renderCliReference } from '../src/cli-reference.js';
@@ -45,4 +47,10 @@ describe('docs', () => {
       }
     }
   });
+
+  it('the API reference builds with every exported declaration documented (typedoc, warnings are errors)', async () => {
+    const typedoc = `${ROOT}/node_modules/.bin/typedoc`;
+    const { stdout, stderr } = await promisify(execFile)(typedoc, ['--treatWarningsAsErrors', '--out', `${ROOT}/node_modules/.cache/api-docs-check`], { cwd: ROOT, timeout: 120_000 });
+    expect(`${stdout}${stderr}`).not.toMatch(/warning|error/i);
+  }, 150_000);
 });

@@ -49,9 +49,13 @@ export const stderrSink: LogSink = (r) => {
   process.stderr.write(`${formatRecord(r)}\n`);
 };
 
-interface LoggerShared {
+/** State shared by a root logger and its children (level, sink, rate-limit windows). */
+export interface LoggerShared {
+  /** Index of the least severe level emitted. */
   level: number;
+  /** Where records go. */
   sink: LogSink;
+  /** Per-key rate-limit windows. */
   limits: Map<string, { windowStart: number; count: number; suppressed: number }>;
 }
 
@@ -94,18 +98,23 @@ export class Logger {
     this.shared.sink({ level, component: this.component, message, fields: { ...this.base, ...fields }, time: Date.now() });
   }
 
+  /** Emits an `error` record. */
   error(message: string, fields?: LogFields): void {
     this.log('error', message, fields);
   }
+  /** Emits a `warn` record. */
   warn(message: string, fields?: LogFields): void {
     this.log('warn', message, fields);
   }
+  /** Emits an `info` record. */
   info(message: string, fields?: LogFields): void {
     this.log('info', message, fields);
   }
+  /** Emits a `debug` record. */
   debug(message: string, fields?: LogFields): void {
     this.log('debug', message, fields);
   }
+  /** Emits a `trace` record. */
   trace(message: string, fields?: LogFields): void {
     this.log('trace', message, fields);
   }

@@ -31,6 +31,7 @@ const MAX_PENDING_WEB = 256;
 
 /** A framebuffer the coordinator can serve; `onFormat` (if present) reports resolution changes. */
 export interface CoordinatorFramebuffer extends FramebufferSource {
+  /** Subscribes to resolution changes; returns the unsubscribe function. */
   onFormat?(listener: () => void): () => void;
 }
 

@@ -44,17 +44,20 @@ export class ByteWriter {
     return this.buf;
   }
 
+  /** Appends one byte. */
   u8(v: number): void {
     const o = this.reserve(1); // may replace this.buf
     this.buf[o] = v;
   }
 
+  /** Appends a big-endian u16. */
   u16(v: number): void {
     const o = this.reserve(2);
     this.buf[o] = v >>> 8;
     this.buf[o + 1] = v;
   }
 
+  /** Appends a big-endian u32. */
   u32(v: number): void {
     const o = this.reserve(4);
     this.buf[o] = v >>> 24;
@@ -63,6 +66,7 @@ export class ByteWriter {
     this.buf[o + 3] = v;
   }
 
+  /** Appends a big-endian i32. */
   i32(v: number): void {
     this.u32(v >>> 0);
   }

@@ -32,6 +32,7 @@ import { SERVER_PIXEL_FORMAT } from './pixel-format.js';
 
 /** What a connection needs from its transport: a TCP socket, or a WebSocket stream that acts like one. */
 export type RfbTransport = Duplex & {
+  /** Turns Nagle's algorithm off (TCP sockets); optional. */
   setNoDelay?(noDelay?: boolean): unknown;
   readonly remoteAddress?: string | undefined;
   readonly remotePort?: number | undefined;

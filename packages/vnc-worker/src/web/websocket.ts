@@ -120,16 +120,19 @@ export class WebSocketStream extends Duplex {
     this.end();
   }
 
+  /** @internal Duplex implementation. */
   override _read(): void {
     if (!this.socketPaused) return;
     this.socketPaused = false;
     this.socket.resume();
   }
 
+  /** @internal Duplex implementation. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.sendData([chunk], callback);
   }
 
+  /** @internal Duplex implementation. */
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
     this.sendData(
       chunks.map((c) => c.chunk),
@@ -137,6 +140,7 @@ export class WebSocketStream extends Duplex {
     );
   }
 
+  /** @internal Duplex implementation. */
   override _final(callback: (error?: Error | null) => void): void {
     const { code, reason } = this.pendingClose ?? { code: CloseCode.NORMAL, reason: '' };
     this.sendClose(code, reason);
@@ -144,6 +148,7 @@ export class WebSocketStream extends Duplex {
     callback();
   }
 
+  /** @internal Duplex implementation. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.writeWaitingForDrain = undefined;
     if (!this.socket.destroyed) {
