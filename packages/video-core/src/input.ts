@@ -46,3 +46,22 @@ export interface InputSink {
   /** Delivers one event; must not throw. */
   send(event: InputEvent): void;
 }
+
+/**
+ * The guest's keyboard lock LEDs, reported by the guest on its input port (the direction opposite
+ * to {@link InputEvent}s), as a PC keyboard driver sets them. Consoles show them to clients that
+ * ask (RFB's QEMU LED State pseudo-encoding).
+ */
+export interface KeyboardLeds {
+  readonly kind: 'leds';
+  readonly scroll: boolean;
+  readonly num: boolean;
+  readonly caps: boolean;
+}
+
+/** True when `m` is a well-formed {@link KeyboardLeds} message. */
+export function isKeyboardLeds(m: unknown): m is KeyboardLeds {
+  if (typeof m !== 'object' || m === null) return false;
+  const l = m as Record<string, unknown>;
+  return l['kind'] === 'leds' && typeof l['scroll'] === 'boolean' && typeof l['num'] === 'boolean' && typeof l['caps'] === 'boolean';
+}

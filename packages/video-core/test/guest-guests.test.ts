@@ -118,6 +118,21 @@ describe('demo guest', () => {
     return { r, guest };
   }
 
+  it('reports its lock LEDs on the input port at start and when Caps Lock toggles', async () => {
+    const r = rig();
+    const leds: unknown[] = [];
+    r.input.on('message', (m: unknown) => leds.push(m));
+    const guest = startDemoGuest({ vram: r.vram, video: r.guestVideo, input: r.guestInput, width: W, height: H, clockIntervalMs: 10 });
+    cleanups.push(() => guest.stop());
+    await guest.ready;
+    await r.device.waitFor(() => leds.length === 1);
+    expect(leds[0]).toEqual({ kind: 'leds', scroll: false, num: false, caps: false });
+    r.input.postMessage({ kind: 'keyboard', code: 0x3a, make: true });
+    r.input.postMessage({ kind: 'keyboard', code: 0x3a, make: false });
+    await r.device.waitFor(() => leds.length === 2);
+    expect(leds[1]).toEqual({ kind: 'leds', scroll: false, num: false, caps: true });
+  });
+
   let barrier = 0;
   /** Sends `events`, then a mouse move, and waits for its POINTER_POSITION: everything before it has arrived. */
   async function send(r: Rig, events: InputEvent[]): Promise<{ x: number; y: number }> {

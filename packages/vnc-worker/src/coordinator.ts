@@ -17,6 +17,7 @@ import {
   DirtyBitmap,
   type FramebufferSource,
   HIDDEN_CURSOR,
+  type LedState,
   type RfbTransport,
   TileDiffer,
   VncConnection,
@@ -68,6 +69,7 @@ export class VncCoordinator {
   /** Sockets still being classified or served HTTP (destroyed on stop). */
   private readonly unclassified = new Set<Socket>();
   private pointerVisible = true;
+  private leds: LedState | undefined;
   private deviceDirtSeen = false;
   private stats = { accepted: 0, rejected: 0, evicted: 0, dirtMessages: 0, dirtRects: 0, diffPasses: 0, authFailures: 0, authBlocked: 0 };
 
@@ -142,6 +144,12 @@ export class VncCoordinator {
   setPointerShape(shape: PointerShape): void {
     this.cursor = cursorFromPointerShape(shape);
     if (this.pointerVisible) for (const c of this.clients) c.conn.setCursor(this.cursor);
+  }
+
+  /** The guest's keyboard lock LEDs: every client that takes QEMU LED State gets them. */
+  setLeds(leds: LedState): void {
+    this.leds = leds;
+    for (const c of this.clients) c.conn.setLeds(leds);
   }
 
   /** The guest showed or hid its pointer. */
@@ -273,6 +281,7 @@ export class VncCoordinator {
       logger: this.log.child('vnc', { client: id }),
     });
     conn.setCursor(this.pointerVisible ? this.cursor : HIDDEN_CURSOR);
+    if (this.leds) conn.setLeds(this.leds);
     const client: Client = { id, conn, remote };
     this.clients.push(client);
     this.updateTimer();

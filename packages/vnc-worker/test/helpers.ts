@@ -8,7 +8,7 @@ import { FramebufferView, type InputEvent, Vram } from '@openvmm-vnc-ts/video-co
 import { defaultVncParameters, type VncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
 import { VncCoordinator } from '../src/coordinator.js';
 
-export { RfbTestClient, ENC_DESKTOP_SIZE, ENC_RAW } from '../../vnc/test/helpers/rfb-client.js';
+export { RfbTestClient, ENC_DESKTOP_SIZE, ENC_LED_STATE, ENC_RAW } from '../../vnc/test/helpers/rfb-client.js';
 
 /** A running coordinator over a fresh VRAM. */
 export interface Fixture {

@@ -11,7 +11,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { FramebufferView, type InputEvent, Vram } from '@openvmm-vnc-ts/video-core';
 import { defaultVncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
 import type * as Worker from '../src/index.js';
-import { ENC_DESKTOP_SIZE, ENC_RAW, RfbTestClient, until } from './helpers.js';
+import { ENC_DESKTOP_SIZE, ENC_LED_STATE, ENC_RAW, RfbTestClient, until } from './helpers.js';
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const load = async (): Promise<typeof Worker> => (await import(pathToFileURL(dist).href)) as typeof Worker;
@@ -34,7 +34,7 @@ async function startWorker(maxClients = 16) {
     channels: { vram: vram.buffer, format: view.format, formatPort: w.formatChannel(view), input: guestInput.port2 as MessagePort, dirt: dirt.port },
   });
   cleanups.push(() => worker.stop(), () => guestInput.port1.close());
-  return { worker, vram, view, received, dirt: dirt.sender };
+  return { worker, vram, view, received, dirt: dirt.sender, guestPort: guestInput.port1 };
 }
 
 async function client(port: number, encodings = [ENC_RAW, ENC_DESKTOP_SIZE]): Promise<RfbTestClient> {
@@ -76,6 +76,14 @@ describe('VncWorker (worker thread)', () => {
     ]);
     const state = await worker.inspect();
     expect(state).toMatchObject({ clientCount: 1, dirtSource: 'device' });
+  });
+
+  it('relays the lock LEDs the guest reports on its input port to clients that ask (-261)', async () => {
+    const { worker, guestPort } = await startWorker();
+    const c = await client(worker.port, [ENC_RAW, ENC_LED_STATE]);
+    guestPort.postMessage({ kind: 'leds', scroll: false, num: false, caps: true });
+    const rects = await c.readUpdate();
+    expect(rects.map((r) => [r.encoding, ...r.data])).toEqual([[ENC_LED_STATE, 0b100]]);
   });
 
   it('falls back to tile diff when the dirt channel closes', async () => {

@@ -18,6 +18,7 @@ import type { Duplex } from 'node:stream';
 import { type InputSink, type Logger, silentLogger } from '@openvmm-vnc-ts/video-core';
 import { ClientParser, type ClientEvent } from './client-parser.js';
 import type { CursorImage } from './encodings/cursor.js';
+import type { LedState } from './led-state.js';
 import { VncError, VncErrorCode } from './errors.js';
 import type { FramebufferSource } from './framebuffer-source.js';
 import { type KeyTranslation, KeyboardTranslator } from './keyboard.js';
@@ -159,6 +160,12 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   /** A new pointer shape (sent to the client if it takes the Cursor pseudo-encoding). */
   setCursor(image: CursorImage): void {
     this.updates.setCursor(image);
+    this.scheduleFlush();
+  }
+
+  /** The guest's keyboard lock LEDs (sent to the client if it takes QEMU LED State, -261). */
+  setLeds(leds: LedState): void {
+    this.updates.setLeds(leds);
     this.scheduleFlush();
   }
 

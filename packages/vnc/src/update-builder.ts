@@ -12,6 +12,7 @@ import { ByteWriter } from './byte-writer.js';
 import { DirtyBitmap, type Rect } from './dirty-bitmap.js';
 import { DesktopSizeReason, DesktopSizeStatus, encodeDesktopName, encodeExtendedDesktopSize, singleScreen } from './desktop-size.js';
 import { type CursorImage, DEFAULT_CURSOR, encodeCursor } from './encodings/cursor.js';
+import { LED_STATE_ENCODING, type LedState, encodeLedState } from './led-state.js';
 import type { RectEncoder } from './encodings/encoder.js';
 import { RawEncoder } from './encodings/raw.js';
 import { ZlibEncoder } from './encodings/zlib.js';
@@ -46,6 +47,8 @@ export class UpdateBuilder {
   private cursor: CursorImage = DEFAULT_CURSOR;
   private cursorPending = false;
   private namePending = false;
+  private leds: LedState | undefined;
+  private ledsPending = false;
   /** The size this client currently believes the screen has. */
   private width: number;
   private height: number;
@@ -98,6 +101,7 @@ export class UpdateBuilder {
     else this.encoder = this.raw;
     if (this.encodings.has(Encoding.CURSOR) && !had.has(Encoding.CURSOR)) this.cursorPending = true;
     if (this.encodings.has(Encoding.DESKTOP_NAME) && !had.has(Encoding.DESKTOP_NAME)) this.namePending = true;
+    if (this.encodings.has(LED_STATE_ENCODING) && !had.has(LED_STATE_ENCODING) && this.leds) this.ledsPending = true;
     this.log.debug('encodings', { list: list.map(encodingName).join(','), using: encodingName(chosen) });
   }
 
@@ -107,9 +111,17 @@ export class UpdateBuilder {
     if (this.encodings.has(Encoding.CURSOR)) this.cursorPending = true;
   }
 
+  /** The guest's keyboard lock LEDs; sent to clients that take the QEMU LED State pseudo-encoding. */
+  setLeds(leds: LedState): void {
+    const old = this.leds;
+    this.leds = leds;
+    const changed = !old || old.caps !== leds.caps || old.num !== leds.num || old.scroll !== leds.scroll;
+    if (changed && this.encodings.has(LED_STATE_ENCODING)) this.ledsPending = true;
+  }
+
   /** True when the next {@link UpdateBuilder.build} has something to send. */
   hasPending(): boolean {
-    return this.cursorPending || this.namePending || this.fb.width !== this.width || this.fb.height !== this.height || !this.dirty.isEmpty();
+    return this.cursorPending || this.namePending || this.ledsPending || this.fb.width !== this.width || this.fb.height !== this.height || !this.dirty.isEmpty();
   }
 
   /**
@@ -136,6 +148,11 @@ export class UpdateBuilder {
     if (this.namePending) {
       encodeDesktopName(out, this.name);
       this.namePending = false;
+      count++;
+    }
+    if (this.ledsPending && this.leds) {
+      encodeLedState(out, this.leds);
+      this.ledsPending = false;
       count++;
     }
     const ctx = { framebuffer: fb, converter: this.converter, out };

@@ -14,7 +14,7 @@
  */
 
 import type { DirtyRect } from '../dirty-rect.js';
-import type { InputEvent } from '../input.js';
+import type { InputEvent, KeyboardLeds } from '../input.js';
 import { MOUSE_ABSOLUTE_MAX, MouseButton } from '../input.js';
 import { silentLogger } from '../log.js';
 import { GuestCanvas, unionRects } from './canvas.js';
@@ -292,6 +292,12 @@ export function startDemoGuest(opts: DemoGuestOptions): DemoGuest {
     return { dirty: r ? [r] : [], px, py };
   };
 
+  /** Tells the host the lock LEDs, as a keyboard driver does after a lock key. */
+  const reportLeds = (): void => {
+    const leds: KeyboardLeds = { kind: 'leds', scroll: false, num: false, caps: decoder.modifiers.capsLock };
+    opts.input.postMessage(leds);
+  };
+
   const onInput = (data: unknown): void => {
     const ev: InputEvent | undefined = parseInputEvent(data);
     if (!ev) {
@@ -301,8 +307,10 @@ export function startDemoGuest(opts: DemoGuestOptions): DemoGuest {
     if (!live) return;
     try {
       if (ev.kind === 'keyboard') {
+        const capsBefore = decoder.modifiers.capsLock;
         const a = decoder.feed(ev.code, ev.make);
         if (a) driver.sendDirt(onKey(a));
+        if (decoder.modifiers.capsLock !== capsBefore) reportLeds();
       } else {
         const m = onMouse(ev.buttons, ev.x, ev.y);
         driver.sendDirt(m.dirty);
@@ -343,6 +351,7 @@ export function startDemoGuest(opts: DemoGuestOptions): DemoGuest {
       driver.sendDirt([drawAll()]);
       driver.setPointerShape(ARROW_POINTER);
       driver.setPointerPosition(width >> 1, height >> 1);
+      reportLeds();
       live = true;
       scheduleClock();
       log.info('demo guest running', { width, height });

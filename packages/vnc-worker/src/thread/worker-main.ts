@@ -6,7 +6,7 @@
  */
 
 import { workerData } from 'node:worker_threads';
-import { FramebufferView, Vram, createLogger, type FramebufferFormat, type InputEvent } from '@openvmm-vnc-ts/video-core';
+import { FramebufferView, Vram, createLogger, isKeyboardLeds, type FramebufferFormat, type InputEvent } from '@openvmm-vnc-ts/video-core';
 import { type PointerMessage, decodeDirtBatch, validateVncWorkerInit } from '@openvmm-vnc-ts/vnc-worker-defs';
 import { VncCoordinator } from '../coordinator.js';
 import type { ControlMessage, ControlRequest, WorkerBoot } from './protocol.js';
@@ -40,6 +40,10 @@ async function main(): Promise<void> {
     });
     dirt.on('close', () => vnc.dirtClosed());
   }
+  // The guest reports its lock LEDs back on its input port.
+  channels.input.on('message', (m: unknown) => {
+    if (isKeyboardLeds(m)) vnc.setLeds(m);
+  });
   channels.pointer?.on('message', (m: PointerMessage) => {
     if (m.type === 'shape') vnc.setPointerShape(m.shape);
     else if (m.type === 'visible') vnc.setPointerVisible(m.visible);

@@ -75,6 +75,8 @@ export const ENC_RAW = 0;
 export const ENC_ZLIB = 6;
 export const ENC_DESKTOP_SIZE = -223;
 export const ENC_LAST_RECT = -224;
+/** QEMU LED State pseudo-encoding: one byte (bit 0 scroll, bit 1 num, bit 2 caps). */
+export const ENC_LED_STATE = -261;
 export const ENC_CURSOR = -239;
 export const ENC_QEMU_EXT_KEY = -258;
 export const ENC_DESKTOP_NAME = -307;
@@ -348,6 +350,9 @@ export class RfbTestClient {
         case ENC_LAST_RECT:
           rects.push({ ...rect, data: new Uint8Array(0) });
           return rects;
+        case ENC_LED_STATE:
+          rects.push({ ...rect, data: await this.readExactly(1, timeoutMs) });
+          break;
         case ENC_DESKTOP_SIZE:
         case ENC_QEMU_EXT_KEY:
           rects.push({ ...rect, data: new Uint8Array(0) });
