@@ -16,6 +16,7 @@ import { LED_STATE_ENCODING, type LedState, encodeLedState } from './led-state.j
 import type { RectEncoder } from './encodings/encoder.js';
 import { RawEncoder } from './encodings/raw.js';
 import { ZlibEncoder } from './encodings/zlib.js';
+import { ZrleEncoder } from './encodings/zrle.js';
 import type { FramebufferSource } from './framebuffer-source.js';
 import { PixelConverter } from './pixel-convert.js';
 import { type PixelFormat, SERVER_PIXEL_FORMAT } from './pixel-format.js';
@@ -23,7 +24,7 @@ import { Encoding, MAX_RECTS_PER_UPDATE, encodingName } from './rfb.js';
 import { writeRectHeader } from './encodings/encoder.js';
 
 /** Rect encodings we can produce; the first of these in the client's list wins. */
-const SUPPORTED_RECT_ENCODINGS: readonly number[] = [Encoding.ZLIB, Encoding.RAW];
+const SUPPORTED_RECT_ENCODINGS: readonly number[] = [Encoding.ZRLE, Encoding.ZLIB, Encoding.RAW];
 
 /** What {@link UpdateBuilder.build} decided. */
 export type BuildResult =
@@ -41,6 +42,7 @@ export class UpdateBuilder {
   private readonly rects: Rect[] = [];
   private readonly raw = new RawEncoder();
   private zlib: ZlibEncoder | undefined;
+  private zrle: ZrleEncoder | undefined;
   private encoder: RectEncoder = this.raw;
   private converter = new PixelConverter(SERVER_PIXEL_FORMAT);
   private encodings = new Set<number>();
@@ -97,7 +99,10 @@ export class UpdateBuilder {
     const had = this.encodings;
     this.encodings = new Set(list);
     const chosen = list.find((e) => SUPPORTED_RECT_ENCODINGS.includes(e)) ?? Encoding.RAW;
-    if (chosen === Encoding.ZLIB) this.encoder = this.zlib ??= new ZlibEncoder();
+    // Each stream-based encoder is created once and kept for the connection's life: the
+    // client's inflater for it persists even while another encoding is in use.
+    if (chosen === Encoding.ZRLE) this.encoder = this.zrle ??= new ZrleEncoder();
+    else if (chosen === Encoding.ZLIB) this.encoder = this.zlib ??= new ZlibEncoder();
     else this.encoder = this.raw;
     if (this.encodings.has(Encoding.CURSOR) && !had.has(Encoding.CURSOR)) this.cursorPending = true;
     if (this.encodings.has(Encoding.DESKTOP_NAME) && !had.has(Encoding.DESKTOP_NAME)) this.namePending = true;
@@ -168,9 +173,10 @@ export class UpdateBuilder {
     this.out.recycle(data);
   }
 
-  /** Releases encoder state (the zlib stream). */
+  /** Releases encoder state (the zlib and ZRLE streams). */
   close(): void {
     this.zlib?.close();
+    this.zrle?.close();
   }
 
   private buildResize(): BuildResult {

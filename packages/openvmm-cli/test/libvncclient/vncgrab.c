@@ -97,9 +97,21 @@ static void gotBitmap(rfbClient *cl, const uint8_t *buf, int x, int y, int w, in
   }
 }
 
-/* Called once per rect after it was handled: attribute it to the encoding seen. */
+/* Called once per rect after it was handled: attribute it to the encoding seen. Tile decoders
+ * (ZRLE) write most tiles straight into client->frameBuffer (solid tiles through GotFillRect,
+ * palette and RLE tiles directly), so GotBitmap sees only some of their pixels, or none: a rect
+ * with pixels that did not come in through a Raw or Zlib GotBitmap is counted as "other" and
+ * covered as a whole. Pseudo rects that reach this callback have no area. */
 static void gotRect(rfbClient *cl, int x, int y, int w, int h) {
-  (void)cl; (void)x; (void)y; (void)w; (void)h;
+  if (bitmapKind != KIND_RAW && bitmapKind != KIND_ZLIB && w > 0 && h > 0 && x >= 0 && y >= 0 &&
+      x + w <= cl->width && y + h <= cl->height) {
+    for (int row = 0; row < h; row++) {
+      uint8_t *c = covered + (size_t)(y + row) * cl->width + x;
+      for (int i = 0; i < w; i++)
+        if (!c[i]) { c[i] = 1; coveredCount++; }
+    }
+    bitmapKind = KIND_OTHER;
+  }
   rects[bitmapKind < 0 ? KIND_PSEUDO : bitmapKind]++;
   bitmapKind = -1;
 }

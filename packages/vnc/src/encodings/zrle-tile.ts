@@ -1,0 +1,301 @@
+/**
+ * One ZRLE tile (at most 64x64 pixels): choosing its subencoding and writing it, uncompressed.
+ * {@link ZrleEncoder} cuts rectangles into tiles and compresses what this module writes.
+ *
+ * A tile arrives as pixels in the client's format (what Raw would send). Each pixel is also
+ * read as one number, its "key": the pixel's wire bytes packed little-endian (wire byte i is
+ * `(key >>> 8 * i) & 0xff`), so equal keys mean equal pixels in any format and a CPIXEL can be
+ * written from a key without caring about the client's byte order.
+ *
+ * One pass over the keys counts the runs of equal pixels and the distinct colours (a reused
+ * `Map`, touched only where a run starts, so a tile allocates nothing). From those numbers the
+ * exact size of every applicable subencoding follows, and the smallest one is written:
+ * solid (one colour), packed palette (2..16 colours, 1/2/4-bit indices, rows padded to a byte),
+ * palette RLE (2..127 colours), plain RLE, or raw. Runs may cross row ends, as the format allows.
+ */
+
+import type { PixelFormat } from '../pixel-format.js';
+import { channelBits } from '../pixel-format.js';
+
+/** Width and height of a ZRLE tile. */
+export const ZRLE_TILE_SIZE = 64;
+
+/** ZRLE subencoding bytes (palette types add the palette size). */
+export const ZrleSubencoding = {
+  RAW: 0,
+  SOLID: 1,
+  /** Packed palette: this plus the palette size (2..16). */
+  PACKED_PALETTE: 0,
+  PLAIN_RLE: 128,
+  /** Palette RLE: this plus the palette size (2..127). */
+  PALETTE_RLE: 128,
+} as const;
+
+/** How a CPIXEL is cut from a pixel's wire bytes: `bytes` of them, starting at `offset`. */
+export interface CPixelLayout {
+  readonly bytes: number;
+  readonly offset: number;
+}
+
+/**
+ * The CPIXEL layout for `pf`. A CPIXEL is the whole pixel, except for 32 bpp true colour with
+ * depth <= 24 whose colour bits all fit in the least (or the most) significant three bytes:
+ * then it is just those three bytes, in the client's byte order. When both fit (colour only in
+ * the middle two bytes) the first three wire bytes are sent, as RealVNC and libvncclient do.
+ */
+export function cpixelLayout(pf: PixelFormat): CPixelLayout {
+  const bytes = pf.bitsPerPixel >> 3;
+  if (pf.bitsPerPixel !== 32 || !pf.trueColour || pf.depth > 24) return { bytes, offset: 0 };
+  const channel = (max: number, shift: number): number => (((1 << channelBits(max)) - 1) << shift) >>> 0;
+  const used = (channel(pf.redMax, pf.redShift) | channel(pf.greenMax, pf.greenShift) | channel(pf.blueMax, pf.blueShift)) >>> 0;
+  const lowThree = (used & 0xff000000) === 0;
+  const highThree = (used & 0xff) === 0;
+  // Little-endian wire order puts the least significant byte first, big-endian the most.
+  const lastByteFree = pf.bigEndian ? highThree : lowThree;
+  const firstByteFree = pf.bigEndian ? lowThree : highThree;
+  if (lastByteFree) return { bytes: 3, offset: 0 };
+  if (firstByteFree) return { bytes: 3, offset: 1 };
+  return { bytes, offset: 0 };
+}
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const MAX_PIXELS = ZRLE_TILE_SIZE * ZRLE_TILE_SIZE;
+/** Largest palette a palette subencoding can carry. */
+const MAX_PALETTE = 127;
+/** Largest palette the packed-palette subencoding can carry. */
+const MAX_PACKED_PALETTE = 16;
+
+/** Tile counts by chosen subencoding. */
+export interface ZrleTileStats {
+  solid: number;
+  packedPalette: number;
+  paletteRle: number;
+  plainRle: number;
+  raw: number;
+}
+
+/** Chooses and writes tile subencodings; owns the scratch (keys, palette) it works with. */
+export class ZrleTileCoder {
+  /** Tiles written so far, by subencoding. */
+  readonly stats: ZrleTileStats = { solid: 0, packedPalette: 0, paletteRle: 0, plainRle: 0, raw: 0 };
+  private readonly keyBuf = new Uint32Array(MAX_PIXELS);
+  /** A 32-bit view of the last pixel buffer seen (the encoder passes the same one every time). */
+  private pixelView: Uint32Array | undefined;
+  private readonly palette = new Map<number, number>();
+  private readonly paletteKeys = new Uint32Array(MAX_PALETTE);
+  private paletteSize = 0;
+  private runs = 0;
+  private singleRuns = 0;
+  private runLengthBytes = 0;
+
+  /** The most bytes {@link ZrleTileCoder.encode} writes for `pixels` pixels of `cpixelBytes`. */
+  static maxTileBytes(pixels: number, cpixelBytes: number): number {
+    return 1 + pixels * cpixelBytes;
+  }
+
+  /**
+   * Writes one tile of `w` x `h` pixels (`pixels`: rows back to back in the client's format,
+   * `bytesPerPixel` each) into `out` at `off`, and returns the offset after it. `out` must have
+   * {@link ZrleTileCoder.maxTileBytes} bytes of room. `pixels` must start 4-byte aligned.
+   */
+  encode(pixels: Uint8Array, w: number, h: number, bytesPerPixel: number, cp: CPixelLayout, out: Uint8Array, off: number): number {
+    const n = w * h;
+    const keys = this.loadKeys(pixels, n, bytesPerPixel);
+    this.analyse(keys, n);
+    const c = cp.bytes;
+    const stats = this.stats;
+    if (this.paletteSize === 1) {
+      stats.solid++;
+      out[off] = ZrleSubencoding.SOLID;
+      return writeCPixel(out, off + 1, keys[0]!, cp);
+    }
+    // Exact sizes (without the subencoding byte) of every applicable choice.
+    const raw = n * c;
+    const plainRle = this.runs * c + this.runLengthBytes;
+    let best = raw;
+    let choice = 0; // 0 raw, 1 packed palette, 2 palette RLE, 3 plain RLE
+    if (this.paletteSize <= MAX_PACKED_PALETTE) {
+      const rowBytes = (w * packedBits(this.paletteSize) + 7) >> 3;
+      const packed = this.paletteSize * c + h * rowBytes;
+      if (packed < best) {
+        best = packed;
+        choice = 1;
+      }
+    }
+    if (this.paletteSize <= MAX_PALETTE) {
+      const paletteRle = this.paletteSize * c + this.runs + this.runLengthBytes - this.singleRuns;
+      if (paletteRle < best) {
+        best = paletteRle;
+        choice = 2;
+      }
+    }
+    if (plainRle < best) choice = 3;
+    switch (choice) {
+      case 1:
+        stats.packedPalette++;
+        return this.writePackedPalette(keys, w, h, cp, out, off);
+      case 2:
+        stats.paletteRle++;
+        return this.writePaletteRle(keys, n, cp, out, off);
+      case 3:
+        stats.plainRle++;
+        return writePlainRle(keys, n, cp, out, off);
+      default:
+        stats.raw++;
+        return writeRaw(pixels, n, bytesPerPixel, cp, out, off);
+    }
+  }
+
+  /** The keys of the first `n` pixels: a view of the pixels themselves where the host allows. */
+  private loadKeys(pixels: Uint8Array, n: number, bpp: number): Uint32Array {
+    if (bpp === 4 && HOST_LITTLE_ENDIAN) {
+      let view = this.pixelView;
+      if (view === undefined || view.buffer !== pixels.buffer || view.byteOffset !== pixels.byteOffset || view.length < n) {
+        view = this.pixelView = new Uint32Array(pixels.buffer, pixels.byteOffset, Math.max(n, Math.min(MAX_PIXELS, pixels.length >> 2)));
+      }
+      return view;
+    }
+    const keys = this.keyBuf;
+    if (bpp === 1) for (let i = 0; i < n; i++) keys[i] = pixels[i]!;
+    else if (bpp === 2) for (let i = 0, o = 0; i < n; i++, o += 2) keys[i] = pixels[o]! | (pixels[o + 1]! << 8);
+    else for (let i = 0, o = 0; i < n; i++, o += 4) keys[i] = (pixels[o]! | (pixels[o + 1]! << 8) | (pixels[o + 2]! << 16) | (pixels[o + 3]! << 24)) >>> 0;
+    return keys;
+  }
+
+  /** Counts runs, single-pixel runs, run-length bytes and colours (up to 128, meaning "too many"). */
+  private analyse(keys: Uint32Array, n: number): void {
+    const palette = this.palette;
+    palette.clear();
+    let size = 0;
+    let runs = 0;
+    let singles = 0;
+    let lengthBytes = 0;
+    let prev = keys[0]!;
+    let start = 0;
+    palette.set(prev, size);
+    this.paletteKeys[size++] = prev;
+    for (let i = 1; i <= n; i++) {
+      // Past the last pixel, a key unlike the previous one closes the last run.
+      const k = i < n ? keys[i]! : ~prev >>> 0;
+      if (k === prev) continue;
+      const len = i - start;
+      runs++;
+      if (len === 1) singles++;
+      lengthBytes += 1 + Math.floor((len - 1) / 255);
+      if (i === n) break;
+      prev = k;
+      start = i;
+      if (size <= MAX_PALETTE && !palette.has(k)) {
+        if (size < MAX_PALETTE) {
+          palette.set(k, size);
+          this.paletteKeys[size] = k;
+        }
+        size++;
+      }
+    }
+    this.paletteSize = size;
+    this.runs = runs;
+    this.singleRuns = singles;
+    this.runLengthBytes = lengthBytes;
+  }
+
+  private writePalette(type: number, cp: CPixelLayout, out: Uint8Array, off: number): number {
+    out[off++] = type;
+    for (let i = 0; i < this.paletteSize; i++) off = writeCPixel(out, off, this.paletteKeys[i]!, cp);
+    return off;
+  }
+
+  private writePackedPalette(keys: Uint32Array, w: number, h: number, cp: CPixelLayout, out: Uint8Array, off: number): number {
+    off = this.writePalette(ZrleSubencoding.PACKED_PALETTE + this.paletteSize, cp, out, off);
+    const bits = packedBits(this.paletteSize);
+    const palette = this.palette;
+    let prev = keys[0]!;
+    let index = palette.get(prev)!;
+    for (let y = 0, i = 0; y < h; y++) {
+      let acc = 0;
+      let filled = 0;
+      for (let x = 0; x < w; x++, i++) {
+        const k = keys[i]!;
+        if (k !== prev) {
+          prev = k;
+          index = palette.get(k)!;
+        }
+        acc = (acc << bits) | index;
+        filled += bits;
+        if (filled === 8) {
+          out[off++] = acc;
+          acc = 0;
+          filled = 0;
+        }
+      }
+      if (filled > 0) out[off++] = acc << (8 - filled);
+    }
+    return off;
+  }
+
+  private writePaletteRle(keys: Uint32Array, n: number, cp: CPixelLayout, out: Uint8Array, off: number): number {
+    off = this.writePalette(ZrleSubencoding.PALETTE_RLE + this.paletteSize, cp, out, off);
+    const palette = this.palette;
+    for (let start = 0; start < n; ) {
+      const k = keys[start]!;
+      let end = start + 1;
+      while (end < n && keys[end] === k) end++;
+      const index = palette.get(k)!;
+      if (end - start === 1) out[off++] = index;
+      else {
+        out[off++] = index | 0x80;
+        off = writeRunLength(out, off, end - start);
+      }
+      start = end;
+    }
+    return off;
+  }
+}
+
+/** Index width of a packed palette of `size` colours. */
+function packedBits(size: number): number {
+  return size <= 2 ? 1 : size <= 4 ? 2 : 4;
+}
+
+/** Writes the CPIXEL of `key` (wire bytes packed little-endian). */
+function writeCPixel(out: Uint8Array, off: number, key: number, cp: CPixelLayout): number {
+  for (let b = cp.offset, end = cp.offset + cp.bytes; b < end; b++) out[off++] = key >>> (8 * b);
+  return off;
+}
+
+/** A run length: (len - 1) as 255s and a final byte below 255. */
+function writeRunLength(out: Uint8Array, off: number, len: number): number {
+  let v = len - 1;
+  while (v >= 255) {
+    out[off++] = 255;
+    v -= 255;
+  }
+  out[off++] = v;
+  return off;
+}
+
+function writePlainRle(keys: Uint32Array, n: number, cp: CPixelLayout, out: Uint8Array, off: number): number {
+  out[off++] = ZrleSubencoding.PLAIN_RLE;
+  for (let start = 0; start < n; ) {
+    const k = keys[start]!;
+    let end = start + 1;
+    while (end < n && keys[end] === k) end++;
+    off = writeRunLength(out, writeCPixel(out, off, k, cp), end - start);
+    start = end;
+  }
+  return off;
+}
+
+function writeRaw(pixels: Uint8Array, n: number, bpp: number, cp: CPixelLayout, out: Uint8Array, off: number): number {
+  out[off++] = ZrleSubencoding.RAW;
+  if (cp.bytes === bpp) {
+    out.set(pixels.subarray(0, n * bpp), off);
+    return off + n * bpp;
+  }
+  for (let i = 0, s = cp.offset; i < n; i++, s += bpp) {
+    out[off++] = pixels[s]!;
+    out[off++] = pixels[s + 1]!;
+    out[off++] = pixels[s + 2]!;
+  }
+  return off;
+}
