@@ -5,6 +5,12 @@
  * past the next reset, or a fresh copy otherwise.
  */
 
+/**
+ * Largest storage a writer keeps between updates (1 MiB). Bigger outputs (full frames) are
+ * handed over and left to the garbage collector, so idle connections do not each hold a frame.
+ */
+export const MAX_KEPT_STORAGE = 1024 * 1024;
+
 /** Growable byte buffer. */
 export class ByteWriter {
   private buf: Uint8Array;
@@ -92,8 +98,9 @@ export class ByteWriter {
    * Hands over what was written, safe for a socket to keep until it is flushed, and resets the
    * writer. A small output is copied. A large one is handed over without copying, and the writer
    * continues on the storage of an earlier hand-over that came back through
-   * {@link ByteWriter.recycle} (no allocation in steady state), or else on fresh storage sized to
-   * this output (so one full frame does not make every later small update allocate a frame).
+   * {@link ByteWriter.recycle} (no allocation in steady state), or else on fresh storage of at most
+   * {@link MAX_KEPT_STORAGE} (it grows on demand; a full frame does not leave every connection
+   * holding a frame-sized buffer).
    */
   take(): Buffer {
     if (this.length < 64 * 1024) {
@@ -106,7 +113,7 @@ export class ByteWriter {
     this.handedOut.add(this.buf.buffer);
     const spare = this.spare;
     this.spare = undefined;
-    this.buf = spare ?? new Uint8Array(Buffer.allocUnsafeSlow(this.length).buffer);
+    this.buf = spare ?? new Uint8Array(Buffer.allocUnsafeSlow(Math.min(this.length, MAX_KEPT_STORAGE)).buffer);
     this.length = 0;
     return out;
   }
@@ -118,6 +125,8 @@ export class ByteWriter {
   recycle(buf: Uint8Array): void {
     const storage = buf.buffer;
     if (!this.handedOut.delete(storage)) return;
+    // A full-frame buffer is not kept: holding one per client would cost a frame of memory each.
+    if (storage.byteLength > MAX_KEPT_STORAGE) return;
     if (this.spare === undefined || storage.byteLength > this.spare.byteLength) this.spare = new Uint8Array(storage);
   }
 }
