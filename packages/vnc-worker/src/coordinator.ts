@@ -88,7 +88,9 @@ export class VncCoordinator {
       // Every client re-reads the whole new frame; snapshot it now so the next diff reports
       // only what changes after this point.
       if (!this.deviceDirtSeen && this.clients.length > 0) this.differ.prime(channels.framebuffer);
-      for (const c of this.clients) c.conn.scheduleFlush();
+      // A new format can keep the size (a new offset or stride: page flipping) or change and
+      // change back before a client's next update; either way its picture is stale: resend all.
+      for (const c of this.clients) c.conn.markAllDirty();
     });
   }
 

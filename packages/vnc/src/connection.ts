@@ -39,6 +39,9 @@ export type RfbTransport = Duplex & {
   readonly remotePort?: number | undefined;
 };
 
+/** Clipboard characters typed per event-loop turn by a paste. */
+export const PASTE_CHUNK_CHARS = 256;
+
 /** Options for a {@link VncConnection}. */
 export interface VncConnectionOptions {
   /** The pixels to serve. */
@@ -100,6 +103,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   private queuedFrameBytes = 0;
   private clipboard = '';
   private challenge: Buffer | undefined;
+  private pasting = false;
   private _state: ConnectionState = 'handshake';
   private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0, pastes: 0 };
 
@@ -345,12 +349,46 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
 
   private sendKeys(t: KeyTranslation): void {
     for (const k of t.events) this.options.input.send(k);
-    if (!t.paste) return;
-    const seq = pasteSequence(this.clipboard, this.keyboard.shiftState);
-    this.stats.pastes++;
-    if (seq.skipped > 0) this.log.info('paste: characters the keyboard path cannot type were skipped', { skipped: seq.skipped });
-    for (const k of seq.events) this.options.input.send(k);
+    if (t.paste) this.startPaste();
   }
+
+  /**
+   * Types the clipboard into the guest (Ctrl+Alt+P), {@link PASTE_CHUNK_CHARS} characters per
+   * event-loop turn, so a large clipboard (up to 1 MiB, about ten key events per character)
+   * never stalls the other clients. One paste at a time per connection; a trigger while one runs
+   * is ignored.
+   */
+  private startPaste(): void {
+    if (this.pasting) {
+      this.log.limited('info', 'paste-busy', 'paste ignored: the previous one is still typing');
+      return;
+    }
+    const text = this.clipboard;
+    const shift = this.keyboard.shiftState;
+    this.pasting = true;
+    this.stats.pastes++;
+    let next = 0;
+    let skipped = 0;
+    const step = (): void => {
+      if (this.isClosed()) {
+        this.pasting = false;
+        return;
+      }
+      const end = Math.min(text.length, next + PASTE_CHUNK_CHARS);
+      const seq = pasteSequence(text.slice(next, end), shift);
+      skipped += seq.skipped;
+      for (const k of seq.events) this.options.input.send(k);
+      next = end;
+      if (next < text.length) {
+        setImmediate(step);
+        return;
+      }
+      this.pasting = false;
+      if (skipped > 0) this.log.info('paste: characters the keyboard path cannot type were skipped', { skipped });
+    };
+    step();
+  }
+
 
   /**
    * The queue limits: `soft` (hold updates back; about one frame in the client's format) and
