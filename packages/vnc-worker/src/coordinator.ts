@@ -335,7 +335,17 @@ export class VncCoordinator {
     if (this.deviceDirtSeen || this.clients.length === 0) return;
     this.stats.diffPasses++;
     this.diffBitmap.clear();
-    if (this.differ.diff(this.channels.framebuffer, this.diffBitmap) === 0) return;
+    let marked: number;
+    try {
+      marked = this.differ.diff(this.channels.framebuffer, this.diffBitmap);
+    } catch (err) {
+      // A framebuffer source that changes under a running diff: start over, resend everything.
+      this.log.limited('warn', 'diff-failed', 'tile diff failed; resending the whole screen', { error: String(err) });
+      this.differ.reset();
+      for (const c of this.clients) c.conn.markAllDirty();
+      return;
+    }
+    if (marked === 0) return;
     for (const r of this.diffBitmap.toRects(this.diffRects)) {
       for (const c of this.clients) c.conn.markDirty(r.x, r.y, r.x + r.w, r.y + r.h, 'diff');
     }
