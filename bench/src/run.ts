@@ -17,6 +17,7 @@ import { encodeRawBenchmark } from './encode-raw.js';
 import { nowMs } from './harness.js';
 import { idleVramBenchmark } from './idle-vram.js';
 import { multiClientBenchmark } from './multi-client.js';
+import { peersBenchmark } from './peers/peers.js';
 import { pixelConvertBenchmark } from './pixel-convert.js';
 import { type BenchResult, type Benchmark, renderMarkdown, renderResult } from './report.js';
 import { tileDiffBenchmark } from './tile-diff.js';
@@ -30,6 +31,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   deflateBenchmark,
   encodeRawBenchmark,
   multiClientBenchmark,
+  peersBenchmark,
 ];
 
 /** The machine a result was measured on. */

@@ -1,0 +1,652 @@
+/**
+ * `peers`: our VNC server next to TigerVNC's Xvnc and libvncserver, on the same frames, in the
+ * same run, measured by the same client.
+ *
+ * Workloads (`bench/peers/workloads.h`, generated once by `gen_frames` at 1920x1080 and streamed
+ * through a FIFO, nothing kept on disk): terminal (typing and scrolling), idle (a blinking caret
+ * and a clock), video (full-screen plasma), drag (a window over a busy background). Each frame
+ * carries its number in a 16x16 corner block, drawn after the frame's other pixels.
+ *
+ * Each server is fed through its own real path:
+ * - ours: a replay guest thread writes VRAM and sends synthvid DIRT to a `SynthvidDevice`, whose
+ *   dirt reaches the `VncWorker` thread (`our-server.ts`, `our-guest.ts`), in a process of its own;
+ * - Xvnc (`Xtigervnc`): an X client (`xfeed.c`) draws the frames with XShmPutImage;
+ * - libvncserver: `vncserve.c` copies the frames into its framebuffer and marks the rects.
+ * Every feeder logs "k t_ns" (CLOCK_MONOTONIC) just before writing frame k.
+ *
+ * One measuring client for all (`rfbmeter.c`, libvncclient), offering the same encodings and
+ * asking for the native pixel format, logs when it first decodes each frame number (same clock).
+ * Per server, workload and encoding: RFB bytes per delivered frame, frames delivered per second,
+ * latency (feeder write to client decode) median and p99, server CPU per delivered frame
+ * (/proc, all threads), and server RSS with 1 and 16 clients (terminal, Raw).
+ *
+ * Sanity checks per run: every frame tag decodes, the client's final picture equals the
+ * generator's final screen (checksum), and no latency is negative.
+ *
+ * Environment knobs (for development): PEERS_SECONDS (measured seconds per 30 fps workload,
+ * default 6), PEERS_IDLE_SECONDS (default 9), PEERS_WORKLOADS (comma list), PEERS_SERVERS
+ * (comma list of ours,xvnc,libvnc), PEERS_MANY=0 (skip the 16-client runs).
+ */
+
+import { fork, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { arch, cpus, loadavg, platform, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { check, quantile, sleep } from '../harness.js';
+import { type BenchResult, type Benchmark, type Row, fmtRatio } from '../report.js';
+import { type PeerTools, buildPeerTools } from './build.js';
+import type { OurServerMessage, OurServerRequest } from './our-server.js';
+import { Proc, cpuMs, freePort, rssBytes, startProcess, statCpuMs, track, waitForPort } from './procs.js';
+import { renderSvg } from './svg.js';
+
+/** Servers compared. */
+export type ServerId = 'ours' | 'xvnc' | 'libvnc';
+/** Workloads (names as gen_frames takes them). */
+export type WorkloadId = 'terminal' | 'idle' | 'video' | 'drag';
+/** Encodings offered (libvncclient names). */
+export type EncodingId = 'raw' | 'zlib';
+
+const SERVER_LABEL: Record<ServerId, string> = { ours: 'ours (TS)', xvnc: 'TigerVNC Xvnc', libvnc: 'libvncserver' };
+const SERVER_COLOUR: Record<ServerId, string> = { ours: '#2b6cb0', xvnc: '#c05621', libvnc: '#2f855a' };
+
+interface WorkloadSpec {
+  id: WorkloadId;
+  /** Frames per second offered. */
+  fps: number;
+  /** Frames 1..warm are warm-up, not measured. */
+  warm: number;
+  /** Last frame number. */
+  frames: number;
+}
+
+/**
+ * zlib level the meter asks for (CompressLevel pseudo-encoding, sent with Zlib only). Our
+ * server always deflates at level 1 (as OpenVMM) and ignores the request; libvncserver honours
+ * it, so both compress at level 1.
+ */
+const ZLIB_LEVEL = 1;
+/** Quiet time between the clients' first picture and the first frame (start-up work, GC of the first full frame). */
+const SETTLE_MS = 1500;
+
+/** Where the JSON and SVG go: `docs/performance/` at the repository root (from bench/dist/peers/). */
+export const PEERS_DOCS_DIR = fileURLToPath(new URL('../../../docs/performance/', import.meta.url));
+
+const envNum = (name: string, def: number): number => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : def;
+};
+
+function workloads(): WorkloadSpec[] {
+  const secs = envNum('PEERS_SECONDS', 6);
+  const idleSecs = envNum('PEERS_IDLE_SECONDS', 9);
+  const all: WorkloadSpec[] = [
+    { id: 'terminal', fps: 30, warm: 30, frames: 30 + Math.round(30 * secs) },
+    { id: 'idle', fps: 2, warm: 2, frames: 2 + Math.round(2 * idleSecs) },
+    { id: 'video', fps: 30, warm: 30, frames: 30 + Math.round(30 * secs) },
+    { id: 'drag', fps: 30, warm: 30, frames: 30 + Math.round(30 * secs) },
+  ];
+  const only = process.env.PEERS_WORKLOADS?.split(',').filter(Boolean);
+  return only ? all.filter((w) => only.includes(w.id)) : all;
+}
+
+/** One measured run: a fresh server, its feeder, N clients. */
+export interface PhaseSpec {
+  server: ServerId;
+  workload: WorkloadSpec;
+  encoding: EncodingId;
+  clients: number;
+}
+
+/** What one client measured over the measured frames. */
+export interface ClientFigures {
+  /** Distinct frame numbers decoded among the measured frames. */
+  delivered: number;
+  framesPerSec: number;
+  bytesPerFrame: number;
+  latencyMedianMs: number;
+  latencyP99Ms: number;
+  latencyMaxMs: number;
+  /** The meter's JSON line. */
+  meter: Record<string, unknown>;
+  /** Final picture equals the generator's final screen. */
+  pictureOk: boolean;
+}
+
+/** One run's result. */
+export interface PhaseResult {
+  server: ServerId;
+  workload: WorkloadId;
+  encoding: EncodingId;
+  clients: number;
+  ok: boolean;
+  error?: string;
+  offeredFps?: number;
+  /** Frames per second the feeder actually wrote over the measured frames. */
+  feederFps?: number;
+  measuredFrames?: number;
+  /** Checksum of the generator's final screen (the same for every run of a workload and length). */
+  finalSum?: string;
+  /** Server CPU (all threads) between the first client seeing the first measured frame and the last client seeing the last one. */
+  serverCpuMs?: number;
+  /** The same from /proc/PID/stat ticks (10 ms resolution), as a cross-check. */
+  serverCpuStatMs?: number;
+  cpuMsPerFrame?: number;
+  rssMaxBytes?: number;
+  rssBeforeGoBytes?: number;
+  clientFigures?: ClientFigures[];
+  /** Client 0's figures (the one-client runs have only it); for 16 clients, medians over clients. */
+  bytesPerFrame?: number;
+  framesPerSec?: number;
+  latencyMedianMs?: number;
+  latencyP99Ms?: number;
+  durationMs?: number;
+}
+
+function parseFeedLog(text: string): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    const [k, t] = line.trim().split(' ');
+    if (k !== undefined && t !== undefined) m.set(Number(k), Number(t));
+  }
+  return m;
+}
+
+interface MeterRecord {
+  k: number;
+  t: number;
+  bytes: number;
+}
+
+function parseMeterLog(text: string): MeterRecord[] {
+  const out: MeterRecord[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(' ');
+    if (f.length >= 3) out.push({ k: Number(f[0]), t: Number(f[1]), bytes: Number(f[2]) });
+  }
+  return out;
+}
+
+const median = (xs: readonly number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
+
+/** Client figures over frames warm+1..frames. */
+function clientFigures(w: WorkloadSpec, feed: Map<number, number>, recs: MeterRecord[], meter: Record<string, unknown>, finalSum: string): ClientFigures {
+  const inWindow = recs.filter((r) => r.k > w.warm && r.k <= w.frames);
+  const before = recs.filter((r) => r.k <= w.warm);
+  const bytes0 = before.length ? before[before.length - 1]!.bytes : 0;
+  const bytes1 = inWindow.length ? inWindow[inWindow.length - 1]!.bytes : bytes0;
+  const lat = inWindow.map((r) => (r.t - feed.get(r.k)!) / 1e6).sort((a, b) => a - b);
+  check(
+    inWindow.every((r) => feed.has(r.k)),
+    'the client saw a frame number the feeder never wrote',
+  );
+  check(lat.length === 0 || lat[0]! > 0, `negative latency (${lat[0]} ms): the client saw a frame before it was written`);
+  const t0 = feed.get(w.warm)!;
+  const t1 = feed.get(w.frames)!;
+  const secs = (t1 - t0) / 1e9;
+  return {
+    delivered: inWindow.length,
+    framesPerSec: inWindow.length / secs,
+    bytesPerFrame: inWindow.length ? (bytes1 - bytes0) / inWindow.length : NaN,
+    latencyMedianMs: quantile(lat, 0.5),
+    latencyP99Ms: quantile(lat, 0.99),
+    latencyMaxMs: lat.length ? lat[lat.length - 1]! : NaN,
+    meter,
+    pictureOk: meter.checksum === finalSum,
+  };
+}
+
+/** Display numbers that look free for Xvnc (no socket, no lock file). */
+function freeDisplay(): number {
+  for (let d = 60; d < 200; d++) {
+    if (!existsSync(`/tmp/.X11-unix/X${d}`) && !existsSync(`/tmp/.X${d}-lock`)) return d;
+  }
+  throw new Error('no free X display number in 60..199');
+}
+
+/** A started server with its feeder. */
+interface Started {
+  serverPid: number;
+  port: number;
+  go(): void;
+  /** Resolves when the feeder has written the whole stream. */
+  fed: Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startOurs(fifo: string, timeLog: string): Promise<Started> {
+  const script = fileURLToPath(new URL('./our-server.js', import.meta.url));
+  const child = track(fork(script, [fifo, timeLog], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  let fedResolve!: () => void;
+  let fedReject!: (e: Error) => void;
+  const fed = new Promise<void>((res, rej) => {
+    fedResolve = res;
+    fedReject = rej;
+  });
+  fed.catch(() => undefined);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('our server: not ready in 20 s')), 20000);
+    child.on('message', (m: OurServerMessage) => {
+      if (m.type === 'ready') {
+        clearTimeout(t);
+        resolve(m.port);
+      } else if (m.type === 'done') fedResolve();
+      else {
+        clearTimeout(t);
+        const e = new Error(`our server: ${m.message}`);
+        fedReject(e);
+        reject(e);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`our server exited (${code}) before ready`)));
+  });
+  return {
+    serverPid: child.pid!,
+    port,
+    go: () => child.send({ op: 'go' } satisfies OurServerRequest),
+    fed,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.send({ op: 'stop' } satisfies OurServerRequest);
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+    },
+  };
+}
+
+async function startXvnc(tools: PeerTools, fifo: string, timeLog: string): Promise<Started> {
+  let xvnc: Proc | undefined;
+  let display = 0;
+  let port = 0;
+  // A display number can be taken between the check and the start (other test runs use Xvnc
+  // too): Xvnc then exits at once, and we try the next one.
+  for (let attempt = 0; attempt < 3 && !xvnc; attempt++) {
+    display = freeDisplay();
+    port = await freePort();
+    const p = startProcess('Xtigervnc', tools.xvnc!, [
+      `:${display}`,
+      '-geometry',
+      '1920x1080',
+      '-depth',
+      '24',
+      '-SecurityTypes',
+      'None',
+      '-AlwaysShared',
+      '-rfbport',
+      String(port),
+      '-localhost',
+      '-nolisten',
+      'tcp',
+      '-noreset',
+    ]);
+    try {
+      await Promise.race([
+        waitForPort(port, 15000),
+        p.exited.then((code) => {
+          throw new Error(`Xtigervnc :${display} exited (${code}): ${p.stderr.slice(-400)}`);
+        }),
+      ]);
+      xvnc = p;
+    } catch (e) {
+      await p.stop();
+      if (attempt === 2) throw e;
+    }
+  }
+  const server = xvnc!;
+  let feeder: Proc | undefined;
+  try {
+    for (let i = 0; i < 100 && !existsSync(`/tmp/.X11-unix/X${display}`); i++) await sleep(50);
+    feeder = startProcess('xfeed', tools.xfeed!, ['-d', `:${display}`, '-i', fifo, '-l', timeLog]);
+    await feeder.waitLine('READY', 20000);
+  } catch (e) {
+    await feeder?.stop();
+    await server.stop();
+    throw e;
+  }
+  const f = feeder;
+  return {
+    serverPid: server.pid,
+    port,
+    go: () => f.signal('SIGUSR1'),
+    fed: f.waitLine('DONE', 600000),
+    async stop() {
+      await f.stop();
+      await server.stop();
+    },
+  };
+}
+
+async function startLibvnc(tools: PeerTools, fifo: string, timeLog: string): Promise<Started> {
+  const port = await freePort();
+  const p = startProcess('vncserve', tools.vncserve!, ['-p', String(port), '-i', fifo, '-l', timeLog]);
+  try {
+    await p.waitLine('READY', 20000);
+  } catch (e) {
+    await p.stop();
+    throw e;
+  }
+  return {
+    serverPid: p.pid,
+    port,
+    go: () => p.signal('SIGUSR1'),
+    fed: p.waitLine('DONE', 600000),
+    stop: () => p.stop(),
+  };
+}
+
+/** Runs one phase end to end. Never throws: failures come back as `ok: false`. */
+async function runPhase(tools: PeerTools, spec: PhaseSpec): Promise<PhaseResult> {
+  const w = spec.workload;
+  const base: PhaseResult = { server: spec.server, workload: w.id, encoding: spec.encoding, clients: spec.clients, ok: false };
+  const dir = mkdtempSync(join(tmpdir(), 'peers-'));
+  const fifo = join(dir, 'frames.fifo');
+  const sumFile = join(dir, 'final.sum');
+  const timeLog = join(dir, 'feed.log');
+  const started = Date.now();
+  let gen: Proc | undefined;
+  let server: Started | undefined;
+  const meters: Proc[] = [];
+  let sampler: NodeJS.Timeout | undefined;
+  try {
+    const mk = spawnSync('mkfifo', [fifo]);
+    if (mk.status !== 0) throw new Error(`mkfifo failed: ${mk.stderr}`);
+    gen = startProcess('gen_frames', '/bin/sh', ['-c', 'exec "$0" "$@" > "$PEERS_FIFO"', tools.genFrames, w.id, String(w.frames), '-c', sumFile], {
+      env: { ...process.env, PEERS_FIFO: fifo },
+    });
+    server =
+      spec.server === 'ours' ? await startOurs(fifo, timeLog) : spec.server === 'xvnc' ? await startXvnc(tools, fifo, timeLog) : await startLibvnc(tools, fifo, timeLog);
+    const srv = server;
+    const timeoutS = Math.ceil(w.frames / w.fps) + 60;
+    for (let i = 0; i < spec.clients; i++) {
+      meters.push(
+        startProcess(`rfbmeter#${i}`, tools.rfbmeter, [
+          '-e',
+          spec.encoding,
+          '-c',
+          String(ZLIB_LEVEL),
+          '-n',
+          String(w.frames),
+          '-w',
+          String(w.warm + 1),
+          '-t',
+          String(timeoutS),
+          '-o',
+          join(dir, `meter${i}.log`),
+          '127.0.0.1',
+          String(srv.port),
+        ]),
+      );
+    }
+    await Promise.all(meters.map((m) => m.waitLine('READY', 20000)));
+    await sleep(SETTLE_MS);
+    const rssBeforeGo = rssBytes(srv.serverPid);
+    let rssMax = rssBeforeGo;
+    sampler = setInterval(() => {
+      const r = rssBytes(srv.serverPid);
+      if (r > rssMax) rssMax = r;
+    }, 100);
+    srv.go();
+    const limit = (timeoutS + 10) * 1000;
+    await Promise.race(meters.map((m) => m.waitLine('WARM', limit)));
+    const cpu0 = cpuMs(srv.serverPid);
+    const stat0 = statCpuMs(srv.serverPid);
+    await Promise.all(meters.map((m) => m.waitLine('LAST', limit)));
+    const cpu1 = cpuMs(srv.serverPid);
+    const stat1 = statCpuMs(srv.serverPid);
+    clearInterval(sampler);
+    sampler = undefined;
+    await Promise.all(meters.map((m) => m.exited));
+    await srv.fed;
+    const feed = parseFeedLog(readFileSync(timeLog, 'utf8'));
+    check(feed.size === w.frames, `the feeder logged ${feed.size} frames, expected ${w.frames}`);
+    const finalSum = readFileSync(sumFile, 'utf8').trim();
+    const figs = meters.map((m, i) => {
+      const json = JSON.parse(m.lines[m.lines.length - 1] ?? '{}') as Record<string, unknown>;
+      return clientFigures(w, feed, parseMeterLog(readFileSync(join(dir, `meter${i}.log`), 'utf8')), json, finalSum);
+    });
+    for (const f of figs) {
+      check(f.meter.status === 0, `rfbmeter exited with status ${String(f.meter.status)}`);
+      check(f.meter.badTags === 0, `${String(f.meter.badTags)} updates had an unreadable frame tag`);
+    }
+    const delivered = figs.reduce((s, f) => s + f.delivered, 0);
+    const t0 = feed.get(w.warm)!;
+    const t1 = feed.get(w.frames)!;
+    const summary = (pick: (f: ClientFigures) => number): number => (figs.length === 1 ? pick(figs[0]!) : median(figs.map(pick)));
+    return {
+      ...base,
+      ok: true,
+      offeredFps: w.fps,
+      feederFps: (w.frames - w.warm) / ((t1 - t0) / 1e9),
+      measuredFrames: w.frames - w.warm,
+      finalSum,
+      serverCpuMs: cpu1 - cpu0,
+      serverCpuStatMs: stat1 - stat0,
+      cpuMsPerFrame: (cpu1 - cpu0) / delivered,
+      rssMaxBytes: rssMax,
+      rssBeforeGoBytes: rssBeforeGo,
+      clientFigures: figs,
+      bytesPerFrame: summary((f) => f.bytesPerFrame),
+      framesPerSec: summary((f) => f.framesPerSec),
+      latencyMedianMs: summary((f) => f.latencyMedianMs),
+      latencyP99Ms: summary((f) => f.latencyP99Ms),
+      durationMs: Date.now() - started,
+    };
+  } catch (e) {
+    return { ...base, error: e instanceof Error ? e.message : String(e), durationMs: Date.now() - started };
+  } finally {
+    if (sampler) clearInterval(sampler);
+    await Promise.all(meters.map((m) => m.stop()));
+    await server?.stop();
+    await gen?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The table: one row per workload, encoding and metric; ours and each peer side by side with ours/peer. */
+function buildRows(results: readonly PhaseResult[], wls: readonly WorkloadSpec[]): Row[] {
+  const rows: Row[] = [];
+  const get = (s: ServerId, w: WorkloadId, e: EncodingId, clients: number): PhaseResult | undefined =>
+    results.find((r) => r.server === s && r.workload === w && r.encoding === e && r.clients === clients && r.ok);
+  const metric = (
+    label: string,
+    better: 'lower' | 'higher',
+    w: WorkloadId,
+    e: EncodingId,
+    clients: number,
+    pick: (r: PhaseResult) => number | undefined,
+  ): void => {
+    const v = (s: ServerId): number | null => {
+      const r = get(s, w, e, clients);
+      const x = r ? pick(r) : undefined;
+      return x === undefined || !Number.isFinite(x) ? null : x;
+    };
+    const ours = v('ours');
+    const xvnc = v('xvnc');
+    const libvnc = v('libvnc');
+    const ratio = (p: number | null): string | null => (ours === null || p === null || p === 0 ? null : fmtRatio(ours / p));
+    const xvncNote = e === 'zlib' ? 'no Zlib' : null;
+    rows.push({
+      workload: w,
+      encoding: e,
+      metric: label,
+      better,
+      ours,
+      xvnc: xvnc ?? xvncNote,
+      oursXvnc: ratio(xvnc),
+      libvnc,
+      oursLibvnc: ratio(libvnc),
+    });
+  };
+  for (const wl of wls) {
+    for (const e of ['raw', 'zlib'] as const) {
+      if (!results.some((r) => r.workload === wl.id && r.encoding === e && r.clients === 1)) continue;
+      metric('RFB bytes / frame', 'lower', wl.id, e, 1, (r) => r.bytesPerFrame);
+      metric(`frames/s (of ${wl.fps})`, 'higher', wl.id, e, 1, (r) => r.framesPerSec);
+      metric('latency median, ms', 'lower', wl.id, e, 1, (r) => r.latencyMedianMs);
+      metric('latency p99, ms', 'lower', wl.id, e, 1, (r) => r.latencyP99Ms);
+      metric('server CPU ms / frame', 'lower', wl.id, e, 1, (r) => r.cpuMsPerFrame);
+    }
+  }
+  const many = results.find((r) => r.clients > 1);
+  if (many) {
+    const w = many.workload;
+    metric('server RSS max, 1 client, MB', 'lower', w, 'raw', 1, (r) => (r.rssMaxBytes ?? NaN) / 1048576);
+    metric(`server RSS max, ${many.clients} clients, MB`, 'lower', w, 'raw', many.clients, (r) => (r.rssMaxBytes ?? NaN) / 1048576);
+    metric(`frames/s per client, ${many.clients} clients (median)`, 'higher', w, 'raw', many.clients, (r) => r.framesPerSec);
+    metric(`latency median, ${many.clients} clients, ms`, 'lower', w, 'raw', many.clients, (r) => r.latencyMedianMs);
+    metric(`server CPU ms / frame / client, ${many.clients} clients`, 'lower', w, 'raw', many.clients, (r) => r.cpuMsPerFrame);
+  }
+  return rows;
+}
+
+function fmtMetric(v: number): string {
+  if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (Math.abs(v) >= 100) return v.toFixed(0);
+  if (Math.abs(v) >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+function svgFor(results: readonly PhaseResult[], servers: readonly ServerId[], subtitle: string): string {
+  const one = results.filter((r) => r.clients === 1 && r.ok);
+  const groups = [...new Set(one.map((r) => `${r.workload} ${r.encoding}`))];
+  const find = (g: string, s: string): PhaseResult | undefined => one.find((r) => `${r.workload} ${r.encoding}` === g && r.server === s);
+  const manyRuns = results.filter((r) => r.clients > 1 && r.ok);
+  const many = manyRuns.length ? manyRuns : undefined;
+  const fmtBytes = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(v >= 1e7 ? 0 : 1)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(v >= 1e4 ? 0 : 1)}k` : v.toFixed(0));
+  const fmtMs = (v: number): string => (v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2));
+  return renderSvg({
+    title: 'Our VNC server next to TigerVNC Xvnc and libvncserver (same frames, same client, same run)',
+    subtitle,
+    groups,
+    servers: servers.map((s) => ({ id: s, label: SERVER_LABEL[s], colour: SERVER_COLOUR[s] })),
+    panels: [
+      { title: 'RFB bytes per delivered frame (lower is better)', log: true, value: (g, s) => find(g, s)?.bytesPerFrame, format: fmtBytes },
+      {
+        title: 'frames delivered, % of offered (higher is better)',
+        log: false,
+        value: (g, s) => {
+          const r = find(g, s);
+          return r && r.framesPerSec !== undefined && r.offeredFps ? (100 * r.framesPerSec) / r.offeredFps : undefined;
+        },
+        format: (v) => v.toFixed(0),
+      },
+      { title: 'latency median, ms, feeder write to client decode (lower is better)', log: true, value: (g, s) => find(g, s)?.latencyMedianMs, format: fmtMs },
+      { title: 'latency p99, ms (lower is better)', log: true, value: (g, s) => find(g, s)?.latencyP99Ms, format: fmtMs },
+      { title: 'server CPU ms per delivered frame (lower is better)', log: true, value: (g, s) => find(g, s)?.cpuMsPerFrame, format: fmtMs },
+      {
+        title: `server RSS, MB, max during the run, terminal raw (lower is better)${many ? '' : ' (16-client run skipped)'}`,
+        log: false,
+        groups: ['1 client', `${many?.[0]?.clients ?? 16} clients`],
+        value: (g, s) => {
+          const r = g === '1 client' ? results.find((x) => x.ok && x.clients === 1 && x.workload === 'terminal' && x.encoding === 'raw' && x.server === s) : many?.find((x) => x.server === s);
+          return r?.rssMaxBytes === undefined ? undefined : r.rssMaxBytes / 1048576;
+        },
+        format: (v) => v.toFixed(0),
+      },
+    ],
+  });
+}
+
+async function run(): Promise<BenchResult> {
+  const tools = buildPeerTools();
+  const wanted = (process.env.PEERS_SERVERS?.split(',').filter(Boolean) ?? ['ours', 'xvnc', 'libvnc']) as ServerId[];
+  const servers = wanted.filter((s) => s === 'ours' || (s === 'xvnc' ? !!tools.xvnc && !!tools.xfeed : !!tools.vncserve));
+  const wls = workloads();
+  const plan: PhaseSpec[] = [];
+  for (const w of wls) {
+    for (const s of servers) plan.push({ server: s, workload: w, encoding: 'raw', clients: 1 });
+    // Xvnc has no Zlib (asking for it alone gets Raw), so Zlib is ours against libvncserver.
+    for (const s of [...servers].reverse()) if (s !== 'xvnc') plan.push({ server: s, workload: w, encoding: 'zlib', clients: 1 });
+  }
+  const manyWl = wls.find((w) => w.id === 'terminal');
+  if (manyWl && process.env.PEERS_MANY !== '0') {
+    const short: WorkloadSpec = { ...manyWl, frames: manyWl.warm + Math.min(manyWl.frames - manyWl.warm, 120) };
+    for (const s of servers) plan.push({ server: s, workload: short, encoding: 'raw', clients: 16 });
+  }
+  const results: PhaseResult[] = [];
+  const load0 = loadavg()[0]!;
+  for (const [i, spec] of plan.entries()) {
+    const r = await runPhase(tools, spec);
+    results.push(r);
+    const what = `${spec.workload.id}/${spec.encoding}/${spec.server}/${spec.clients}c`;
+    console.log(
+      r.ok
+        ? `  [${i + 1}/${plan.length}] ${what}: ${fmtMetric(r.bytesPerFrame!)} B/frame, ${r.framesPerSec!.toFixed(1)} fps, latency ${r.latencyMedianMs!.toFixed(1)}/${r.latencyP99Ms!.toFixed(1)} ms, CPU ${r.cpuMsPerFrame!.toFixed(2)} ms/frame, RSS ${((r.rssMaxBytes ?? 0) / 1048576).toFixed(0)} MB (${((r.durationMs ?? 0) / 1000).toFixed(1)} s)`
+        : `  [${i + 1}/${plan.length}] ${what}: FAILED: ${r.error}`,
+    );
+  }
+  const load1 = loadavg()[0]!;
+  const rows = buildRows(results, wls);
+  const failed = results.filter((r) => !r.ok);
+  const badPictures = results.filter((r) => r.ok && r.clientFigures!.some((f) => !f.pictureOk));
+  const sums = new Map<string, Set<string>>();
+  for (const r of results) if (r.ok) sums.set(`${r.workload}/${r.measuredFrames}`, (sums.get(`${r.workload}/${r.measuredFrames}`) ?? new Set()).add(r.finalSum!));
+  const nondeterministic = [...sums].filter(([, v]) => v.size > 1).map(([k]) => k);
+  const lateFeeds = results.filter((r) => r.ok && r.feederFps! < 0.95 * r.offeredFps!);
+  const notes: string[] = [
+    'ours/peer < 1 means ours is lower: better for bytes, latency, CPU and RSS; worse for frames/s. Every server ran fresh, fed the same frames, measured by the same rfbmeter binary.',
+    `Frames: ${wls.map((w) => `${w.id} ${w.warm} warm-up + ${w.frames - w.warm} measured at ${w.fps}/s`).join(', ')}. Latency = the client decoding frame k's corner tag minus the feeder starting to write frame k (one CLOCK_MONOTONIC).`,
+    'Server CPU: the server process, all threads (ours includes its replay-guest thread copying frames into VRAM; libvncserver its stream-reader thread and the copy; Xvnc copies from the feeder\'s shared memory). The frame generator is a separate process for all.',
+    badPictures.length === 0
+      ? 'Picture check: every client\'s final picture equals the generator\'s final screen (checksum), in every run.'
+      : `PICTURE MISMATCH in ${badPictures.map((r) => `${r.workload}/${r.encoding}/${r.server}`).join(', ')}.`,
+    nondeterministic.length === 0
+      ? 'Same frames: every run of a workload ended on the same generator checksum.'
+      : `GENERATOR NOT DETERMINISTIC for ${nondeterministic.join(', ')}.`,
+    `Missing peers: ${tools.missing.length ? tools.missing.join('; ') : 'none'}. Versions: TigerVNC ${tools.versions.tigervnc}, libvncserver ${tools.versions.libvncserver}, gcc ${tools.versions.gcc}.`,
+    `Load average ${load0.toFixed(2)} at the start, ${load1.toFixed(2)} at the end (2 cores shared by server, feeder, generator and client).`,
+  ];
+  if (lateFeeds.length) {
+    notes.push(
+      `Feeder fell behind (< 95% of the offered rate written) in: ${lateFeeds.map((r) => `${r.workload}/${r.encoding}/${r.server}/${r.clients}c ${r.feederFps!.toFixed(1)} fps`).join(', ')}.`,
+    );
+  }
+  for (const r of failed) notes.push(`FAILED ${r.workload}/${r.encoding}/${r.server}/${r.clients} clients: ${r.error}`);
+
+  // Detailed JSON and the chart next to results.json.
+  mkdirSync(PEERS_DOCS_DIR, { recursive: true });
+  const c = cpus();
+  const detail = {
+    generator: '@openvmm-vnc-ts/bench peers (node dist/run.js peers)',
+    date: new Date().toISOString(),
+    environment: { node: process.version, platform: platform(), arch: arch(), cpuModel: c[0]?.model ?? 'unknown', cpuCount: c.length, loadAvgStart: load0, loadAvgEnd: load1 },
+    versions: tools.versions,
+    missing: tools.missing,
+    workloads: wls,
+    phases: results.map(({ clientFigures: figs, ...r }) => ({
+      ...r,
+      clients: r.clients,
+      perClient: figs?.map(({ meter, ...f }) => ({ ...f, meter })),
+    })),
+    table: rows,
+  };
+  writeFileSync(join(PEERS_DOCS_DIR, 'peers.json'), `${JSON.stringify(detail, null, 2)}\n`);
+  const subtitle = `${detail.date.slice(0, 10)}, ${c.length} x ${c[0]?.model ?? 'cpu'}, Node ${process.version}, TigerVNC ${tools.versions.tigervnc}, libvncserver ${tools.versions.libvncserver}; 1920x1080, one client unless stated`;
+  writeFileSync(join(PEERS_DOCS_DIR, 'peers.svg'), svgFor(results, servers, subtitle));
+  notes.push('Details (every run, every client) in docs/performance/peers.json; chart in docs/performance/peers.svg.');
+
+  const num = (v: number): string => fmtMetric(v);
+  return {
+    name: 'peers',
+    title: 'ours vs TigerVNC Xvnc and libvncserver, same frames, same client (1920x1080)',
+    columns: [
+      { key: 'workload', header: 'workload' },
+      { key: 'encoding', header: 'enc' },
+      { key: 'metric', header: 'metric' },
+      { key: 'better', header: 'better' },
+      { key: 'ours', header: 'ours', format: num },
+      { key: 'xvnc', header: 'Xvnc', format: num },
+      { key: 'oursXvnc', header: 'ours/Xvnc' },
+      { key: 'libvnc', header: 'libvncserver', format: num },
+      { key: 'oursLibvnc', header: 'ours/libvnc' },
+    ],
+    rows,
+    notes,
+  };
+}
+
+/** The benchmark as `run.ts` registers it. */
+export const peersBenchmark: Benchmark = { name: 'peers', run };
