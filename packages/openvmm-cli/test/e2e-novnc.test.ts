@@ -84,6 +84,13 @@ describe('web console (noVNC in headless Chromium)', () => {
     }
     expect([shot.width, shot.height]).toEqual([1024, 768]);
     expect(diffCount(shot, expected)).toBe(0);
+    // noVNC decoded our Cursor pseudo-rect (the default arrow until the guest sends a shape) and
+    // shows it as the canvas's CSS cursor image.
+    const cursor = (await page.evaluate('getComputedStyle(document.querySelector("#screen canvas")).cursor')) as string;
+    const b64 = /data:image\/png;base64,([A-Za-z0-9+/=]+)/.exec(cursor)?.[1];
+    expect(b64, `canvas cursor ${cursor.slice(0, 60)}`).toBeDefined();
+    const image = PNG.sync.read(Buffer.from(b64!, 'base64'));
+    expect([image.width, image.height]).toEqual([18, 18]); // the server's default arrow (OpenVMM's 18x18)
   });
 
   it('types into the demo guest, moves and clicks its mouse, and pastes the clipboard panel with Ctrl+Alt+P', async () => {

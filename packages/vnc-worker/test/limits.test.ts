@@ -66,6 +66,17 @@ describe('client limits', () => {
     expect(fx.vnc.inspect()).toMatchObject({ evicted: 1 });
   });
 
+  it('with evictOldest and a single slot, each newcomer replaces the previous client', async () => {
+    fx = await startFixture({ maxClients: 1, evictOldest: true });
+    const a = await ready(fx.port);
+    const b = await ready(fx.port);
+    await a.closed;
+    const c = await ready(fx.port);
+    await b.closed;
+    expect(c.isEnded).toBe(false);
+    expect(fx.vnc.inspect()).toMatchObject({ clientCount: 1, evicted: 2 });
+  });
+
   it('keeps the count exact under rapid connect/disconnect churn', async () => {
     fx = await startFixture({ maxClients: 4 });
     const batch = await Promise.all(Array.from({ length: 12 }, () => connect(fx!.port)));
