@@ -1,6 +1,7 @@
 // `npm start` / `pnpm start`: install (first run), build, then start the demo VM with its
 // graphical console (VNC on 127.0.0.1:5900 unless options say otherwise). Extra arguments go to
 // the CLI: `pnpm start -- --vnc-port 5901 --guest test-card`.
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { ensureInstalled, pnpm, root, spawn } from './lib.mjs';
 
@@ -11,6 +12,7 @@ ensureInstalled();
 pnpm(['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'], { stdio: ['ignore', 'ignore', 'inherit'] });
 
 const child = spawn(process.execPath, [join(root, 'packages/openvmm-cli/dist/bin.js'), '--gfx', ...args], { stdio: 'inherit' });
-// Ctrl-C reaches the whole process group; the CLI shuts itself down, we just wait for it.
+// Pass signals on (a Ctrl-C in a terminal reaches the CLI directly as well; it ignores the
+// repeat), and exit as the CLI did.
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 2 : 1)));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (constants.signals[signal] ?? 1) : 1)));

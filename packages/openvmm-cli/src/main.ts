@@ -44,7 +44,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`VNC server listening on ${formatHostPort(vnc.host, vnc.port)} (guest: ${options.guest}). Press Ctrl-C to stop.\n`);
     // `kill -USR2 <pid>` prints the live state of the worker and every connection.
     process.on('SIGUSR2', () => {
-      void vnc.inspect().then((state) => process.stderr.write(`${JSON.stringify({ vnc: state, device: vm.device.inspect() }, null, 2)}\n`));
+      void vnc.inspect().then(
+        (state) => process.stderr.write(`${JSON.stringify({ vnc: state, device: vm.device.inspect() }, null, 2)}\n`),
+        (err: unknown) => process.stderr.write(`${PROGRAM_NAME}: inspect failed: ${String(err)}\n`),
+      );
     });
   } else {
     process.stdout.write(`VM running (guest: ${options.guest}) with no console; pass --gfx or --vnc for one. Press Ctrl-C to stop.\n`);

@@ -129,8 +129,9 @@ export const VNC_CLI_GROUP: OptionGroup = {
       default: DEFAULT_VNC_HOST,
       help:
         'Address to listen on: an IP address (127.0.0.1, ::1, 0.0.0.0 for all IPv4, :: for dual ' +
-        'stack), localhost, or HOST:PORT such as 127.0.0.1:5901 or [::1]:5901. The server has ' +
-        'no authentication: listen beyond loopback only on a trusted network.',
+        'stack), localhost, or HOST:PORT such as 127.0.0.1:5901 or [::1]:5901. An address other ' +
+        'machines can reach needs --vnc-password-file (or --vnc-allow-insecure); prefer an SSH ' +
+        'tunnel to a loopback listener.',
     },
     {
       name: '--vnc-max-clients',

@@ -7,6 +7,9 @@
  */
 
 import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { DEMO_CONSOLE_BG, DEMO_CONSOLE_FG, DEMO_STATUS_BG, DEMO_STATUS_FG } from '@openvmm-vnc-ts/video-core';
@@ -120,5 +123,29 @@ describe('web console (noVNC in headless Chromium)', () => {
     await page.fill('#clipText', 'pasted: 42!');
     await page.click('#paste');
     expect(await guestShows(page, 'pasted: 42!')).toBe(true);
+  });
+
+  it('asks for the password when the server requires one, and then shows the card', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vnc-pw-'));
+    writeFileSync(join(dir, 'password'), 'webpass\n');
+    const port = await freePort();
+    cli = await startCli(['--gfx', '--guest', 'test-card', '--vnc-port', String(port), '--vnc-password-file', join(dir, 'password')]);
+    browser = await launchChromium();
+    const page = await browser.context.newPage();
+    const asked: string[] = [];
+    page.on('dialog', (d) => {
+      asked.push(d.message());
+      void d.accept('webpass');
+    });
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForSelector('#status[data-state="connected"]', { timeout: 15_000 });
+    expect(asked).toEqual(['VNC password']);
+    const expected = expectedTestCard(1024, 768);
+    let shot = await canvasPicture(page);
+    for (let i = 0; i < 20 && diffCount(shot, expected) !== 0; i++) {
+      await page.waitForTimeout(200);
+      shot = await canvasPicture(page);
+    }
+    expect(diffCount(shot, expected)).toBe(0);
   });
 });

@@ -77,7 +77,7 @@ export interface VncParameters {
   password?: string;
 }
 
-/** Default bind address: loopback only, since the server has no authentication. */
+/** Default bind address: loopback only (the default offers no authentication). */
 export const DEFAULT_VNC_HOST = '127.0.0.1';
 /** Default TCP port (display :0). */
 export const DEFAULT_VNC_PORT = 5900;

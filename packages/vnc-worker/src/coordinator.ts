@@ -68,6 +68,8 @@ export class VncCoordinator {
   private readonly web: WebAcceptor | undefined;
   /** Sockets still being classified or served HTTP (destroyed on stop). */
   private readonly unclassified = new Set<Socket>();
+  /** With a password and evictOldest: the newcomer over the limit whose login will evict the oldest. */
+  private provisional: Client | undefined;
   private pointerVisible = true;
   private leds: LedState | undefined;
   private deviceDirtSeen = false;
@@ -257,19 +259,21 @@ export class VncCoordinator {
     const address = socket.remoteAddress ?? '';
     const remote = `${address}:${socket.remotePort}${kind === 'websocket' ? ' (websocket)' : ''}`;
     const { maxClients, evictOldest } = this.params;
+    // With a password, eviction waits until the newcomer has authenticated (one such newcomer at
+    // a time, above the limit): a connection without the password must not push out a viewer.
+    let evictOnReady = false;
     if (this.clients.length >= maxClients) {
       const oldest = this.clients[0];
-      if (!evictOldest || !oldest) {
+      const deferred = this.params.password !== undefined;
+      if (!evictOldest || !oldest || (deferred && this.provisional !== undefined)) {
         this.stats.rejected++;
         this.log.limited('warn', 'client-limit', 'connection refused: client limit reached', { remote, maxClients });
         if (socket instanceof WebSocketStream) socket.close(CloseCode.TRY_AGAIN_LATER, 'client limit reached');
         else socket.destroy();
         return;
       }
-      this.stats.evicted++;
-      this.log.warn('client limit reached; disconnecting the oldest client', { evicted: oldest.remote, id: oldest.id, newcomer: remote });
-      this.remove(oldest);
-      oldest.conn.close();
+      if (deferred) evictOnReady = true;
+      else this.evict(oldest, remote);
     }
     // The newcomer's first update reads the whole frame; make sure a snapshot predates it so
     // that tile diff misses nothing that changes in between.
@@ -279,17 +283,25 @@ export class VncCoordinator {
       framebuffer: this.channels.framebuffer,
       input: this.channels.input,
       name: this.params.desktopName,
-      ...(this.params.password !== undefined ? { password: this.params.password } : {}),
+      ...(this.params.password !== undefined ? { password: this.params.password, isAuthBlocked: () => this.authThrottle.blockedFor(address) > 0 } : {}),
       logger: this.log.child('vnc', { client: id }),
     });
     conn.setCursor(this.pointerVisible ? this.cursor : HIDDEN_CURSOR);
     if (this.leds) conn.setLeds(this.leds);
     const client: Client = { id, conn, remote };
     this.clients.push(client);
+    if (evictOnReady) this.provisional = client;
     this.updateTimer();
     this.stats.accepted++;
     this.log.info('client connected', { id, remote, clients: this.clients.length });
-    conn.on('ready', (shared) => this.onReady(client, shared));
+    conn.on('ready', (shared) => {
+      if (this.provisional === client) {
+        this.provisional = undefined;
+        const oldest = this.clients.find((c) => c !== client);
+        if (oldest) this.evict(oldest, remote);
+      }
+      this.onReady(client, shared);
+    });
     conn.on('auth', (ok) => {
       if (ok) {
         this.authThrottle.success(address);
@@ -300,9 +312,17 @@ export class VncCoordinator {
       this.log.limited('warn', `auth-failed:${address}`, 'VNC authentication failed', { remote, blockMs });
     });
     conn.on('close', (err) => {
+      if (this.provisional === client) this.provisional = undefined;
       this.remove(client);
       this.log.info('client disconnected', { id, remote, reason: err?.message, clients: this.clients.length });
     });
+  }
+
+  private evict(oldest: Client, newcomer: string): void {
+    this.stats.evicted++;
+    this.log.warn('client limit reached; disconnecting the oldest client', { evicted: oldest.remote, id: oldest.id, newcomer });
+    this.remove(oldest);
+    oldest.conn.close();
   }
 
   private onReady(client: Client, shared: boolean): void {

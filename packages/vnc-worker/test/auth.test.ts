@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { vncAuthResponse } from '@openvmm-vnc-ts/vnc';
 import { AuthThrottle } from '../src/auth-throttle.js';
-import { type Fixture, RfbTestClient, startFixture, clients, stopAll } from './helpers.js';
+import { type Fixture, RfbTestClient, startFixture, until, clients, stopAll } from './helpers.js';
 
 let fx: Fixture | undefined;
 afterEach(async () => {
@@ -76,5 +76,63 @@ describe('coordinator with a password', () => {
     expect(await attempt(fx.port, 'wrong')).toBe(1); // this one starts a block
     expect(await attempt(fx.port, 'secret')).toBe('refused');
     expect(fx.vnc.inspect()).toMatchObject({ authFailures: 4, authBlocked: 1 });
+  });
+});
+
+describe('authentication and client limits', () => {
+  it('an address over its failure budget cannot log in on connections it opened earlier', async () => {
+    fx = await startFixture({ password: 'secret', maxClients: 16 });
+    // Open many connections first, each through to its challenge.
+    const pending: { c: RfbTestClient; challenge: Uint8Array }[] = [];
+    for (let i = 0; i < 8; i++) {
+      const c = await RfbTestClient.connect(fx.port);
+      clients.push(c);
+      await c.readExactly(12);
+      c.write(Buffer.from('RFB 003.008\n', 'latin1'));
+      await c.readExactly(2);
+      c.write(new Uint8Array([2]));
+      pending.push({ c, challenge: await c.readExactly(16) });
+    }
+    const answer = async (i: number, password: string): Promise<number> => {
+      const { c, challenge } = pending[i]!;
+      c.write(vncAuthResponse(challenge, password));
+      return c.readU32();
+    };
+    for (let i = 0; i < 5; i++) expect(await answer(i, 'wrong')).toBe(1); // 3 free, then blocked
+    expect(await answer(5, 'secret')).toBe(1); // the right password is refused while blocked
+  });
+
+  it('with evictOldest, a newcomer evicts the oldest viewer only once it has logged in', async () => {
+    fx = await startFixture({ password: 'secret', maxClients: 1, evictOldest: true });
+    const login = async (password: string): Promise<{ c: RfbTestClient; result: number }> => {
+      const c = await RfbTestClient.connect(fx!.port);
+      clients.push(c);
+      await c.readExactly(12);
+      c.write(Buffer.from('RFB 003.008\n', 'latin1'));
+      await c.readExactly(2);
+      c.write(new Uint8Array([2]));
+      c.write(vncAuthResponse(await c.readExactly(16), password));
+      const result = await c.readU32();
+      if (result === 0) {
+        c.write(new Uint8Array([1]));
+        await c.readServerInit();
+      }
+      return { c, result };
+    };
+    const viewer = await login('secret');
+    // Without the password: it does not displace the viewer.
+    const intruder = await login('wrong');
+    expect(intruder.result).toBe(1);
+    const silent = await RfbTestClient.connect(fx.port); // connects and says nothing
+    clients.push(silent);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(viewer.c.isEnded).toBe(false);
+    silent.destroy();
+    await until(() => fx!.vnc.clientCount === 1);
+    // With the password: the newcomer takes the slot.
+    const next = await login('secret');
+    expect(next.result).toBe(0);
+    await viewer.c.closed;
+    expect(fx.vnc.inspect()).toMatchObject({ clientCount: 1, evicted: 1 });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * `VncConnection`: the whole RFB conversation with one client over one socket.
  *
- * Handshake (3.3/3.7/3.8, security None), then the normal phase: the client's pixel format and
+ * Handshake (3.3/3.7/3.8; security None, or VNC Authentication with a password), then the normal phase: the client's pixel format and
  * encodings, its update requests, its keyboard and pointer events forwarded to the guest, and
  * its clipboard (typed into the guest on Ctrl+Alt+P). What this client has not been sent yet
  * lives in its {@link UpdateBuilder}; whoever knows what changed on screen (the coordinator, from
@@ -55,6 +55,11 @@ export interface VncConnectionOptions {
    * offered; when absent, only None.
    */
   password?: string;
+  /**
+   * Asked before a VNC Authentication response is checked: while it returns true every response
+   * fails (an address over its failure budget cannot guess on connections opened earlier).
+   */
+  isAuthBlocked?: () => boolean;
   /** Logger; default silent. */
   logger?: Logger;
   /** Close the connection if the handshake is not done within this time (ms). Default 10000. */
@@ -259,7 +264,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         return;
       }
       case 'vncAuthResponse': {
-        const ok = verifyVncAuth(this.challenge!, ev.response, this.options.password!);
+        const ok = !this.options.isAuthBlocked?.() && verifyVncAuth(this.challenge!, ev.response, this.options.password!);
         this.challenge = undefined;
         this.emit('auth', ok);
         if (!ok) {
@@ -364,7 +369,6 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
       return;
     }
     const text = this.clipboard;
-    const shift = this.keyboard.shiftState;
     this.pasting = true;
     this.stats.pastes++;
     let next = 0;
@@ -375,7 +379,8 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         return;
       }
       const end = Math.min(text.length, next + PASTE_CHUNK_CHARS);
-      const seq = pasteSequence(text.slice(next, end), shift);
+      // The Shift keys as held now: the user may release them while a long paste types.
+      const seq = pasteSequence(text.slice(next, end), this.keyboard.shiftState);
       skipped += seq.skipped;
       for (const k of seq.events) this.options.input.send(k);
       next = end;

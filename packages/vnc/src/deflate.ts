@@ -19,8 +19,9 @@
  *   are internal (present on Node 12 through at least 22); their presence is probed at
  *   construction, and {@link isNodeDeflateAvailable} reports it.
  *
- * Both backends compress into one reused output buffer per stream, so steady-state pushes do not
- * allocate; the bytes returned by `push` are therefore only valid until the next `push`.
+ * The node backend compresses into one reused output buffer per stream, so its steady-state
+ * pushes do not allocate (pako's, the fallback, allocates a fresh output chunk per flush). The
+ * bytes returned by `push` are only valid until the next `push`, whichever the backend.
  */
 
 import zlib from 'node:zlib';

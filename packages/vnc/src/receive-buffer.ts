@@ -9,6 +9,13 @@
 
 import { VncError, VncErrorCode } from './errors.js';
 
+/** What one queued chunk counts against the cap beyond its bytes. */
+export const CHUNK_OVERHEAD = 128;
+/** Chunks shorter than this are merged into a small tail instead of queued on their own. */
+const SMALL_CHUNK = 256;
+/** The largest tail a small chunk is merged into. */
+const SMALL_TAIL = 4096;
+
 /** Default cap on buffered, unparsed bytes. */
 export const DEFAULT_MAX_BUFFERED = 4 * 1024 * 1024;
 
@@ -25,13 +32,28 @@ export class ReceiveBuffer {
     return this.total;
   }
 
-  /** Appends a received chunk. Throws {@link VncError} BUFFER_LIMIT past the cap. */
+  /**
+   * Appends a received chunk. Throws {@link VncError} BUFFER_LIMIT past the cap. Each queued
+   * chunk also costs {@link CHUNK_OVERHEAD} bytes against the cap (an object, a view), and tiny
+   * chunks are merged into a small tail, so a peer trickling 1-byte pieces cannot turn the byte
+   * cap into a hundredfold memory cost.
+   */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    if (this.total + chunk.length > this.maxBuffered) {
+    const last = this.chunks[this.chunks.length - 1];
+    const merge = last !== undefined && chunk.length < SMALL_CHUNK && last.length < SMALL_TAIL;
+    const chunks = this.chunks.length + (merge ? 0 : 1);
+    if (this.total + chunk.length + chunks * CHUNK_OVERHEAD > this.maxBuffered) {
       throw new VncError(VncErrorCode.BUFFER_LIMIT, `receive buffer over ${this.maxBuffered} bytes`);
     }
-    this.chunks.push(chunk);
+    if (merge) {
+      const joined = new Uint8Array(last.length + chunk.length);
+      joined.set(last);
+      joined.set(chunk, last.length);
+      this.chunks[this.chunks.length - 1] = joined;
+    } else {
+      this.chunks.push(chunk);
+    }
     this.total += chunk.length;
   }
 

@@ -138,7 +138,8 @@ export class UpdateBuilder {
     if (fb.width !== this.width || fb.height !== this.height) return this.buildResize();
     if (!this.hasPending()) return { kind: 'none' };
     let rects = this.dirty.isEmpty() ? [] : this.dirty.toRects(this.rects);
-    if (rects.length > MAX_RECTS_PER_UPDATE - 2) rects = [{ x: 0, y: 0, w: fb.width, h: fb.height }];
+    const pseudo = Number(this.cursorPending) + Number(this.namePending) + Number(this.ledsPending && this.leds !== undefined);
+    if (rects.length > MAX_RECTS_PER_UPDATE - pseudo) rects = [{ x: 0, y: 0, w: fb.width, h: fb.height }];
     const out = this.out;
     out.reset();
     out.u8(0);

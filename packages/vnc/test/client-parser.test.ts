@@ -2,6 +2,7 @@
  * Tests for the incremental client message parser: every message type, identical results for
  * any split of the byte stream, the SetEncodings/ClientCutText caps and drains, and the errors.
  */
+import { CHUNK_OVERHEAD } from '../src/receive-buffer.js';
 import { describe, it, expect } from 'vitest';
 import { ClientParser, MAX_CUT_TEXT, MAX_ENCODINGS, type ClientEvent } from '../src/client-parser.js';
 import { VncError, VncErrorCode, type VncErrorCodeValue } from '../src/errors.js';
@@ -330,13 +331,14 @@ describe('ClientParser: errors', () => {
     expect(err.message).toContain('1');
   });
 
-  it('exceeding the receive buffer cap gives VNC_BUFFER_LIMIT', () => {
-    const p = new ClientParser(16);
+  it('exceeding the receive buffer cap (bytes plus a per-chunk overhead) gives VNC_BUFFER_LIMIT', () => {
+    const cap = 16 + CHUNK_OVERHEAD; // 16 bytes in one chunk
+    const p = new ClientParser(cap);
     p.push(new Uint8Array(10));
     expectVncError(() => p.push(new Uint8Array(7)), VncErrorCode.BUFFER_LIMIT);
-    const q = new ClientParser(16);
+    const q = new ClientParser(cap);
     expect(() => q.push(new Uint8Array(16))).not.toThrow();
-    expectVncError(() => new ClientParser(16).push(new Uint8Array(17)), VncErrorCode.BUFFER_LIMIT);
+    expectVncError(() => new ClientParser(cap).push(new Uint8Array(17)), VncErrorCode.BUFFER_LIMIT);
   });
 
   it('the default cap holds a full 1 MiB cut text', () => {
@@ -391,5 +393,19 @@ describe('ClientParser constants', () => {
     expect(MAX_ENCODINGS).toBe(4096);
     expect(MAX_CUT_TEXT).toBe(1024 * 1024);
     expect(SERVER_PIXEL_FORMAT.bitsPerPixel).toBe(32);
+  });
+});
+
+describe('ReceiveBuffer memory bound', () => {
+  it('1-byte pieces are merged and charged per chunk, so they cannot multiply memory', () => {
+    const b = new ReceiveBuffer(64 * 1024);
+    for (let i = 0; i < 60_000; i++) b.push(new Uint8Array([i & 0xff]));
+    expect(b.length).toBe(60_000);
+    expect(b.read(3)).toEqual(new Uint8Array([0, 1, 2]));
+    // Large chunks still count their bytes and their overhead against the cap.
+    const c = new ReceiveBuffer(10_000);
+    expect(() => {
+      for (let i = 0; i < 100; i++) c.push(new Uint8Array(300));
+    }).toThrow(/receive buffer over/);
   });
 });

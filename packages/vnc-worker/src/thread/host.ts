@@ -28,6 +28,7 @@ export class VncWorker {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private stopped: Promise<void> | undefined;
+  private exited = false;
 
   private constructor(
     private readonly worker: Worker,
@@ -44,10 +45,13 @@ export class VncWorker {
       if (m.error !== undefined) p?.reject(new Error(m.error));
       else p?.resolve(m.result);
     });
-    worker.on('exit', () => {
-      for (const p of this.pending.values()) p.reject(new Error('VNC worker exited'));
+    worker.on('exit', (code) => {
+      this.exited = true;
+      for (const p of this.pending.values()) p.reject(new Error(`VNC worker exited (${code})`));
       this.pending.clear();
     });
+    // After start-up a crash is reported, not swallowed.
+    worker.on('error', (err) => process.stderr.write(`vnc-worker: thread failed: ${err.stack ?? err.message}\n`));
   }
 
   /**
@@ -61,10 +65,12 @@ export class VncWorker {
     const boot: WorkerBoot = { init, control: remoteControl, logLevel: options.logLevel ?? 'warn' };
     const worker = new Worker(VNC_WORKER_URL, { workerData: boot, transferList: transfer });
     return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
       const onMessage = (m: ControlMessage): void => {
         if (m.type === 'listening') {
           control.off('message', onMessage);
           worker.off('exit', onExit);
+          worker.off('error', onError);
           resolve(new VncWorker(worker, control, m.host, m.port));
         } else if (m.type === 'start-failed') {
           control.off('message', onMessage);
@@ -74,7 +80,7 @@ export class VncWorker {
       };
       const onExit = (code: number): void => reject(new VncWorkerStartError(`VNC worker exited (${code}) before listening`, undefined));
       control.on('message', onMessage);
-      worker.once('error', (err) => reject(err));
+      worker.once('error', onError);
       worker.once('exit', onExit);
     });
   }
@@ -93,12 +99,13 @@ export class VncWorker {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       await this.request('stop').catch(() => undefined);
-      await this.worker.terminate();
+      if (!this.exited) await this.worker.terminate();
     })();
     return this.stopped;
   }
 
   private request(op: ControlRequest['op']): Promise<unknown> {
+    if (this.exited) return Promise.reject(new Error('VNC worker exited'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -116,7 +116,9 @@ export async function acceptWeb(socket: Socket, options: AcceptWebOptions = {}):
     if (isWebSocketRequest(req)) return upgrade(socket, req, sniffed.rest, options, log, requests);
     const res = await servePlain(req, options.enableHttp ?? true);
     log.debug('HTTP request', { remote, method: req.method, path: req.path, status: res.status });
-    const keepAlive = keepAliveMs > 0 && requests < MAX_REQUESTS_PER_CONNECTION && canKeepAlive(req) && socket.writable;
+    // A client that has not read the previous response gets this one with `Connection: close`:
+    // pipelined requests never pile responses up in memory.
+    const keepAlive = keepAliveMs > 0 && requests < MAX_REQUESTS_PER_CONNECTION && canKeepAlive(req) && socket.writable && socket.writableLength === 0;
     const bytes = formatResponse(res.status, res.headers, res.body, { omitBody: req.method === 'HEAD', keepAlive });
     if (!keepAlive) return reply(socket, bytes, requests, res.reason, res.status);
     socket.write(bytes);

@@ -60,6 +60,11 @@ rfb.addEventListener('disconnect', (e) => setStatus('disconnected', e.detail.cle
 rfb.addEventListener('securityfailure', (e) => setStatus('disconnected', 'Security failure: ' + (e.detail.reason || e.detail.status)));
 rfb.addEventListener('desktopname', (e) => { document.title = e.detail.name; setStatus('connected', 'Connected: ' + e.detail.name); });
 rfb.addEventListener('clipboard', (e) => { $('clipText').value = e.detail.text; });
+rfb.addEventListener('credentialsrequired', () => {
+  const password = prompt('VNC password');
+  if (password === null) rfb.disconnect();
+  else rfb.sendCredentials({ password });
+});
 
 $('cad').onclick = () => { rfb.sendCtrlAltDel(); rfb.focus(); };
 $('clipToggle').onclick = () => { $('clip').hidden = !$('clip').hidden; };
