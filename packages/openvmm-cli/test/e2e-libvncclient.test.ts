@@ -6,8 +6,15 @@
  *
  * The picture must equal the test card reduced to the format, pixel for pixel: each channel
  * keeps its top N bits and is expanded back with vncgrab's formula (see `reduceToFormat`).
- * The encoding is checked twice: by vncgrab (which libvncclient decoder delivered the pixels)
- * and by the server's debug log (`encodings ... using=ZLIB`).
+ * The encoding is checked twice: by vncgrab (which libvncclient decoder delivered the pixels;
+ * ZRLE tiles are written straight into the framebuffer, so they count as `other`) and by the
+ * server's debug log (`encodings ... using=ZLIB`).
+ *
+ * ZRLE leaves out 32 bpp big-endian on purpose: there the CPIXEL is the pixel's last three wire
+ * bytes (RFC 6143 7.7.6; TigerVNC's server sends the same), and libvncclient 0.9.14 rebuilds such
+ * a pixel by shifting a host-order 32-bit load (its `HandleZRLE24Down`), which only comes out
+ * right on a big-endian host. packages/vnc/test/zrle.test.ts covers that format with its own
+ * decoder.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,15 +39,19 @@ const FORMATS: readonly FormatCase[] = [
   { label: 'bgr888 32 bpp (red shift 0, as noVNC asks)', format: 'bgr888', bigEndian: false },
   { label: 'rgb888 32 bpp big-endian', format: 'rgb888', bigEndian: true },
   { label: 'rgb565 16 bpp', format: 'rgb565', bigEndian: false },
+  { label: 'rgb565 16 bpp big-endian', format: 'rgb565', bigEndian: true },
   { label: 'rgb555 16 bpp', format: 'rgb555', bigEndian: false },
   { label: 'bgr233 8 bpp', format: 'bgr233', bigEndian: false },
 ];
 
-/** Each case also offers the other encoding second: the server must take the client's first. */
+/** Each case also offers another encoding second: the server must take the client's first. */
 const ENCODINGS = [
   { name: 'raw', offer: 'raw zlib', serverName: 'RAW' },
   { name: 'zlib', offer: 'zlib raw', serverName: 'ZLIB' },
+  { name: 'other', offer: 'zrle raw', serverName: 'ZRLE' },
 ] as const;
+
+const DECODERS = ['raw', 'zlib', 'other'] as const;
 
 let cli: CliProcess | undefined;
 let card: Picture;
@@ -98,7 +109,8 @@ describe('libvncclient (vncgrab) against the CLI', () => {
 
   for (const f of FORMATS) {
     for (const enc of ENCODINGS) {
-      it(`${f.label}, ${enc.name}: the test card reduced to the format, pixel for pixel`, async () => {
+      if (enc.serverName === 'ZRLE' && f.bigEndian && VNCGRAB_FORMATS[f.format].bpp === 32) continue; // see the top of the file
+      it(`${f.label}, ${enc.serverName}: the test card reduced to the format, pixel for pixel`, async () => {
         const spec = VNCGRAB_FORMATS[f.format];
         const from = cli!.output().length;
         const { picture, report } = await vncgrab(cli!.host, cli!.port, join(dir!, `shot-${shots++}.ppm`), {
@@ -108,11 +120,9 @@ describe('libvncclient (vncgrab) against the CLI', () => {
         });
 
         expect([report.width, report.height, report.bpp]).toEqual([WIDTH, HEIGHT, spec.bpp]);
-        // Client side: which libvncclient decoder delivered the pixels.
-        const other = enc.name === 'raw' ? 'zlib' : 'raw';
+        // Client side: which libvncclient decoder delivered the pixels, and no other.
         expect(report.rects[enc.name], JSON.stringify(report)).toBeGreaterThan(0);
-        expect(report.rects[other], JSON.stringify(report)).toBe(0);
-        expect(report.rects.other, JSON.stringify(report)).toBe(0);
+        for (const d of DECODERS) if (d !== enc.name) expect(report.rects[d], JSON.stringify(report)).toBe(0);
         // Server side: the encoding it chose for this client's SetEncodings.
         expect(await serverEncodingsAfter(from)).toEqual([enc.serverName]);
 
