@@ -9,14 +9,26 @@
 /** Largest absolute mouse coordinate on either axis. */
 export const MOUSE_ABSOLUTE_MAX = 0x7fff;
 
-/** Mouse button bits, in RFB order (bit 0 left, bit 1 middle, bit 2 right, bits 3/4 wheel). */
+/**
+ * Mouse button bits of {@link MouseInput.buttons}, in the HID layout the synthetic mouse reports
+ * (left 0x01, right 0x02, middle 0x04), not RFB's (left, middle, right in bits 0, 1, 2).
+ */
 export const MouseButton = {
   LEFT: 0x01,
-  MIDDLE: 0x02,
-  RIGHT: 0x04,
-  WHEEL_UP: 0x08,
-  WHEEL_DOWN: 0x10,
+  RIGHT: 0x02,
+  MIDDLE: 0x04,
 } as const;
+
+/**
+ * Converts an RFB button mask to the synthetic mouse's HID report: bits 0/1/2 (left, middle,
+ * right) become HID left/middle/right (0x01/0x04/0x02); bit 3 is a wheel step up (+1), bit 4 a
+ * step down (-1, winning when both are set), as OpenVMM's synthetic mouse maps them.
+ */
+export function rfbButtonsToHid(mask: number): { buttons: number; wheel: number } {
+  const buttons = (mask & 0x01 ? MouseButton.LEFT : 0) | (mask & 0x02 ? MouseButton.MIDDLE : 0) | (mask & 0x04 ? MouseButton.RIGHT : 0);
+  const wheel = mask & 0x10 ? -1 : mask & 0x08 ? 1 : 0;
+  return { buttons, wheel };
+}
 
 /** A key press or release as a set-1 scancode. */
 export interface KeyboardInput {
@@ -30,8 +42,10 @@ export interface KeyboardInput {
 /** An absolute pointer state. */
 export interface MouseInput {
   readonly kind: 'mouse';
-  /** Button mask, see {@link MouseButton}. */
+  /** Buttons held, HID layout: see {@link MouseButton}. */
   readonly buttons: number;
+  /** Wheel movement in this event: +1 up, -1 down, 0 none. */
+  readonly wheel: number;
   /** 0..=0x7FFF across the screen width. */
   readonly x: number;
   /** 0..=0x7FFF across the screen height. */

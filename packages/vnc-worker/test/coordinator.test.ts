@@ -47,8 +47,8 @@ describe('VncCoordinator', () => {
     b.pointer(0, 0, 0);
     await until(() => fx!.input.length >= 2, 3000, 'two pointer events');
     expect(fx.input).toEqual([
-      { kind: 'mouse', buttons: 1, x: 0x7fff, y: 0x7fff },
-      { kind: 'mouse', buttons: 0, x: 0, y: 0 },
+      { kind: 'mouse', buttons: 1, wheel: 0, x: 0x7fff, y: 0x7fff },
+      { kind: 'mouse', buttons: 0, wheel: 0, x: 0, y: 0 },
     ]);
   });
 

@@ -71,7 +71,7 @@ describe('VncWorker (worker thread)', () => {
     c.key(true, 0x61);
     await until(() => received.length >= 2, 3000, 'input at the guest port');
     expect(received).toEqual([
-      { kind: 'mouse', buttons: 4, x: 0x7fff, y: 0x7fff },
+      { kind: 'mouse', buttons: 0x02, wheel: 0, x: 0x7fff, y: 0x7fff }, // RFB right (4) is HID right (2)
       { kind: 'keyboard', code: 0x1e, make: true },
     ]);
     const state = await worker.inspect();

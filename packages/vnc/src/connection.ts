@@ -15,7 +15,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { type InputSink, type Logger, silentLogger } from '@openvmm-vnc-ts/video-core';
+import { type InputSink, type Logger, rfbButtonsToHid, silentLogger } from '@openvmm-vnc-ts/video-core';
 import { ClientParser, type ClientEvent } from './client-parser.js';
 import type { CursorImage } from './encodings/cursor.js';
 import type { LedState } from './led-state.js';
@@ -325,7 +325,8 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
       case 'pointer': {
         this.stats.pointerEvents++;
         const fb = this.options.framebuffer;
-        this.options.input.send({ kind: 'mouse', buttons: ev.buttons, x: scaleAxis(ev.x, fb.width), y: scaleAxis(ev.y, fb.height) });
+        const { buttons, wheel } = rfbButtonsToHid(ev.buttons);
+        this.options.input.send({ kind: 'mouse', buttons, wheel, x: scaleAxis(ev.x, fb.width), y: scaleAxis(ev.y, fb.height) });
         return;
       }
       case 'cutText':

@@ -465,13 +465,19 @@ describe('VncConnection input', () => {
     expect(await c.readUpdate()).toHaveLength(1);
   });
 
-  it('PointerEvent (31,31) on 32x32 gives mouse x = y = 0x7FFF with the button mask', async () => {
+  it('PointerEvent (31,31) on 32x32 gives mouse x = y = 0x7FFF, buttons in the HID layout, wheel steps', async () => {
     const { f, c } = await ready(new MemFramebuffer(32, 32));
-    c.pointer(0x05, 31, 31);
+    c.pointer(0x05, 31, 31); // RFB left + right
     c.pointer(0x00, 0, 0);
-    expect(await f.sink.waitFor(2)).toEqual([
-      { kind: 'mouse', buttons: 5, x: 0x7fff, y: 0x7fff },
-      { kind: 'mouse', buttons: 0, x: 0, y: 0 },
+    c.pointer(0x02, 0, 0); // RFB middle
+    c.pointer(0x08, 0, 0); // wheel up
+    c.pointer(0x18, 0, 0); // both wheel bits: down wins
+    expect(await f.sink.waitFor(5)).toEqual([
+      { kind: 'mouse', buttons: 0x01 | 0x02, wheel: 0, x: 0x7fff, y: 0x7fff }, // HID left + right
+      { kind: 'mouse', buttons: 0, wheel: 0, x: 0, y: 0 },
+      { kind: 'mouse', buttons: 0x04, wheel: 0, x: 0, y: 0 }, // HID middle
+      { kind: 'mouse', buttons: 0, wheel: 1, x: 0, y: 0 },
+      { kind: 'mouse', buttons: 0, wheel: -1, x: 0, y: 0 },
     ]);
   });
 
@@ -479,7 +485,7 @@ describe('VncConnection input', () => {
     const { f, c } = await ready(new MemFramebuffer(64, 32));
     const list = Array.from({ length: 4097 }, (_, i) => (i === 4096 ? ENC_QEMU_EXT_KEY : 1000 + i));
     c.write(concat(setEncodingsMsg(list), pointerEventMsg(3, 65535, 65535)));
-    expect(await f.sink.waitFor(1)).toEqual([{ kind: 'mouse', buttons: 3, x: 0x7fff, y: 0x7fff }]);
+    expect(await f.sink.waitFor(1)).toEqual([{ kind: 'mouse', buttons: 0x01 | 0x04, wheel: 0, x: 0x7fff, y: 0x7fff }]); // RFB 3 = left + middle
     // Entry 4097 (-258) was beyond the cap, so no acknowledgement was sent.
     expect(await c.bytesArrivingWithin(50)).toBe(0);
     expect(c.isEnded).toBe(false);
@@ -489,7 +495,7 @@ describe('VncConnection input', () => {
     const { f, c } = await ready(new MemFramebuffer(32, 32));
     c.cutText(new TextEncoder().encode('clipboard text'));
     c.pointer(1, 0, 31);
-    expect(await f.sink.waitFor(1)).toEqual([{ kind: 'mouse', buttons: 1, x: 0, y: 0x7fff }]);
+    expect(await f.sink.waitFor(1)).toEqual([{ kind: 'mouse', buttons: 1, wheel: 0, x: 0, y: 0x7fff }]);
   });
 });
 

@@ -64,7 +64,7 @@ export function parseInputEvent(data: unknown): InputEvent | undefined {
     return { kind: 'keyboard', code: d.code, make: d.make };
   }
   if (d.kind === 'mouse' && typeof d.buttons === 'number' && typeof d.x === 'number' && typeof d.y === 'number') {
-    return { kind: 'mouse', buttons: d.buttons, x: d.x, y: d.y };
+    return { kind: 'mouse', buttons: d.buttons, wheel: typeof d.wheel === 'number' ? d.wheel : 0, x: d.x, y: d.y };
   }
   return undefined;
 }
