@@ -6,9 +6,12 @@
  *
  * It connects (shared), asks for the servers' native pixel format (32 bpp, depth 24, little
  * endian, red/green/blue shifts 16/8/0, so no server converts pixels), offers ENCODINGS (a
- * libvncclient list such as "raw" or "zlib"; default "raw") plus libvncclient's pseudo-encodings
- * and the cursor ones (with zlib also CompressLevel LEVEL, default 1: the level our server always
- * uses, so that libvncserver compresses at the same level), moves the pointer to the bottom-right corner (TigerVNC then keeps the
+ * libvncclient list such as "raw", "zlib" or "zrle raw"; default "raw") plus libvncclient's
+ * pseudo-encodings and the cursor ones (with zlib or zrle also CompressLevel LEVEL, default 1:
+ * the level our server always uses, so that libvncserver's Zlib compresses at the same level;
+ * libvncclient sends it with zlib only, so the SetEncodings filter below appends it when the list
+ * has ZRLE: none of the three servers lets it set the ZRLE level, the runner sets that on the
+ * peers' side), moves the pointer to the bottom-right corner (TigerVNC then keeps the
  * pointer out of the pixels), and keeps one incremental FramebufferUpdateRequest outstanding
  * (libvncclient sends the next as soon as an update is decoded).
  *
@@ -51,6 +54,8 @@
 #ifndef rfbEncodingExtDesktopSize
 #define rfbEncodingExtDesktopSize 0xFFFFFECC
 #endif
+#define ENC_ZRLE 16u
+#define ENC_COMPRESS_LEVEL0 0xFFFFFF00u /* CompressLevel 0..9: 0xFFFFFF00..0xFFFFFF09 */
 
 static unsigned long long rfb_bytes;
 static unsigned long updates, frames_seen, bad_tags;
@@ -60,6 +65,7 @@ static uint64_t saw_last_ns;
 static FILE *frame_log;
 static volatile sig_atomic_t stop_flag;
 static int ready_printed;
+static int compress_level = 1;
 
 typedef rfbBool (*read_fn)(rfbClient *, char *, unsigned int);
 typedef rfbBool (*write_fn)(rfbClient *, const char *, unsigned int);
@@ -79,15 +85,27 @@ rfbBool WriteToRFBServer(rfbClient *client, const char *buf, unsigned int n) {
   if (n >= 4 && (unsigned char)buf[0] == rfbSetEncodings) {
     unsigned count = ((unsigned char)buf[2] << 8) | (unsigned char)buf[3];
     if (n == 4 + 4 * count) {
-      char tmp[4 + 4 * 64];
+      char tmp[4 + 4 * 65];
       unsigned kept = 0;
+      int has_zrle = 0, has_level = 0;
       if (count > 64) return real(client, buf, n);
       memcpy(tmp, buf, 4);
       for (unsigned i = 0; i < count; i++) {
         const unsigned char *e = (const unsigned char *)buf + 4 + 4 * i;
         uint32_t enc = ((uint32_t)e[0] << 24) | ((uint32_t)e[1] << 16) | ((uint32_t)e[2] << 8) | e[3];
         if (enc == (uint32_t)rfbEncodingExtDesktopSize) continue;
+        if (enc == ENC_ZRLE) has_zrle = 1;
+        if (enc >= ENC_COMPRESS_LEVEL0 && enc <= ENC_COMPRESS_LEVEL0 + 9) has_level = 1;
         memcpy(tmp + 4 + 4 * kept++, e, 4);
+      }
+      /* libvncclient sends CompressLevel with zlib/tight only; with ZRLE the meter adds it */
+      if (has_zrle && !has_level && compress_level >= 0 && compress_level <= 9) {
+        uint32_t enc = ENC_COMPRESS_LEVEL0 + (uint32_t)compress_level;
+        unsigned char *d = (unsigned char *)tmp + 4 + 4 * kept++;
+        d[0] = (unsigned char)(enc >> 24);
+        d[1] = (unsigned char)(enc >> 16);
+        d[2] = (unsigned char)(enc >> 8);
+        d[3] = (unsigned char)enc;
       }
       tmp[2] = (char)(kept >> 8);
       tmp[3] = (char)kept;
@@ -147,11 +165,10 @@ int main(int argc, char **argv) {
   const char *enc = "raw", *log_path = NULL;
   double timeout_s = 120;
   int opt;
-  int compress = 1;
   while ((opt = getopt(argc, argv, "e:c:n:w:t:o:v")) != -1) {
     switch (opt) {
     case 'e': enc = optarg; break;
-    case 'c': compress = atoi(optarg); break;
+    case 'c': compress_level = atoi(optarg); break;
     case 'n': want_last = strtol(optarg, NULL, 10); break;
     case 'w': want_warm = strtol(optarg, NULL, 10); break;
     case 't': timeout_s = atof(optarg); break;
@@ -185,7 +202,7 @@ int main(int argc, char **argv) {
   client->format.greenShift = 8;
   client->format.blueShift = 0;
   client->appData.encodingsString = enc;
-  client->appData.compressLevel = compress; /* sent as CompressLevelN with zlib (not with raw) */
+  client->appData.compressLevel = compress_level; /* sent as CompressLevelN with zlib (and, by the filter, zrle; not with raw) */
   client->appData.useRemoteCursor = TRUE;
   client->appData.shareDesktop = TRUE;
   client->FinishedFrameBufferUpdate = on_update;

@@ -4,7 +4,7 @@
  * every changed rect, and the single-threaded rfbProcessEvents loop (what rfbRunEventLoop(s, -1,
  * FALSE) runs: 5 ms select timeouts, deferUpdateTime 5 ms).
  *
- *   vncserve -p PORT -i STREAM -l TIME_LOG
+ *   vncserve -p PORT -i STREAM -l TIME_LOG [-z ZRLE_LEVEL]
  *
  * Listens on 127.0.0.1:PORT (no IPv6), always shared, native format 32 bpp depth 24 with
  * red/green/blue at 16/8/0 (the same as Xvnc and our server). A reader thread reads the stream
@@ -13,9 +13,18 @@
  * applied before listening; prints "READY"; on SIGUSR1 replays frames 1.. at their times,
  * logging "k t_ns" (CLOCK_MONOTONIC just before the frame's first pixel is copied); prints "DONE"
  * at the end of the stream and keeps serving until SIGTERM.
+ *
+ * -z sets the zlib level of libvncserver's ZRLE streams. The library has no knob for it: its
+ * ZRLE stream (zrleoutstream.c) calls deflateInit(Z_DEFAULT_COMPRESSION), i.e. level 6, and
+ * ignores the client's CompressLevel (which its Zlib and Tight encoders honour). So this program
+ * defines deflateInit_, which the library calls through its PLT, and turns a
+ * Z_DEFAULT_COMPRESSION request into ZRLE_LEVEL before calling zlib's own; in 0.9.14 ZRLE is the
+ * only caller of deflateInit_ (Zlib and Tight use deflateInit2_ with the client's level). Without
+ * -z the library's default stands.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,8 +34,22 @@
 #include <string.h>
 
 #include <rfb/rfb.h>
+#include <zlib.h>
 
 #include "framestream.h"
+
+/* -z: the level libvncserver's ZRLE streams get (see the header comment). */
+static int zrle_level = Z_DEFAULT_COMPRESSION;
+
+int deflateInit_(z_streamp strm, int level, const char *version, int stream_size) {
+  static int (*real)(z_streamp, int, const char *, int);
+  if (!real) real = (int (*)(z_streamp, int, const char *, int))dlsym(RTLD_NEXT, "deflateInit_");
+  if (level == Z_DEFAULT_COMPRESSION && zrle_level != Z_DEFAULT_COMPRESSION) {
+    if (getenv("VNCSERVE_VERBOSE")) fprintf(stderr, "vncserve: deflateInit level %d -> %d\n", level, zrle_level);
+    level = zrle_level;
+  }
+  return real(strm, level, version, stream_size);
+}
 
 static volatile sig_atomic_t go, stop;
 static fs_frame frame;
@@ -63,12 +86,16 @@ static void mark(rfbScreenInfoPtr s, const fs_frame *f) {
 int main(int argc, char **argv) {
   int port = 0, opt;
   const char *in = NULL, *log_path = NULL;
-  while ((opt = getopt(argc, argv, "p:i:l:")) != -1) {
+  while ((opt = getopt(argc, argv, "p:i:l:z:")) != -1) {
     switch (opt) {
     case 'p': port = atoi(optarg); break;
     case 'i': in = optarg; break;
     case 'l': log_path = optarg; break;
-    default: fprintf(stderr, "usage: vncserve -p PORT -i STREAM -l TIME_LOG\n"); return 2;
+    case 'z':
+      zrle_level = atoi(optarg);
+      if (zrle_level < 0 || zrle_level > 9) { fprintf(stderr, "vncserve: -z takes 0..9\n"); return 2; }
+      break;
+    default: fprintf(stderr, "usage: vncserve -p PORT -i STREAM -l TIME_LOG [-z ZRLE_LEVEL]\n"); return 2;
     }
   }
   if (port <= 0 || !in || !log_path) { fprintf(stderr, "vncserve: -p, -i and -l are required\n"); return 2; }

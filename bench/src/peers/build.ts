@@ -18,7 +18,7 @@ export const PEERS_BIN = fileURLToPath(new URL('../peers-bin/', import.meta.url)
 const PROGRAMS: Record<string, { src: string; libs: string[]; needs: string }> = {
   gen_frames: { src: 'gen_frames.c', libs: [], needs: 'gcc' },
   rfbmeter: { src: 'rfbmeter.c', libs: ['-lvncclient', '-ldl'], needs: 'libvncserver-dev' },
-  vncserve: { src: 'vncserve.c', libs: ['-lvncserver', '-lpthread'], needs: 'libvncserver-dev' },
+  vncserve: { src: 'vncserve.c', libs: ['-lvncserver', '-lpthread', '-ldl'], needs: 'libvncserver-dev' },
   xfeed: { src: 'xfeed.c', libs: ['-lX11', '-lXext'], needs: 'libx11-dev libxext-dev' },
 };
 const HEADERS = ['workloads.h', 'framestream.h'];

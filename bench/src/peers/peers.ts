@@ -16,6 +16,8 @@
  *
  * One measuring client for all (`rfbmeter.c`, libvncclient), offering the same encodings and
  * asking for the native pixel format, logs when it first decodes each frame number (same clock).
+ * Encodings: Raw, Zlib (not Xvnc: it has none) and ZRLE ("zrle raw"), all at zlib level 1 (see
+ * {@link ZLIB_LEVEL}).
  * Per server, workload and encoding: RFB bytes per delivered frame, frames delivered per second,
  * latency (feeder write to client decode) median and p99, server CPU per delivered frame
  * (/proc, all threads), and server RSS with 1 and 16 clients (terminal, Raw).
@@ -25,7 +27,9 @@
  *
  * Environment knobs (for development): PEERS_SECONDS (measured seconds per 30 fps workload,
  * default 6), PEERS_IDLE_SECONDS (default 9), PEERS_WORKLOADS (comma list), PEERS_SERVERS
- * (comma list of ours,xvnc,libvnc), PEERS_MANY=0 (skip the 16-client runs).
+ * (comma list of ours,xvnc,libvnc), PEERS_ENCODINGS (comma list of raw,zlib,zrle),
+ * PEERS_MANY=0 (skip the 16-client runs), PEERS_ZRLE_LEVEL (the peers' ZRLE zlib level, default
+ * 1; `default` leaves each peer at its own default, 6 for both).
  */
 
 import { fork, spawnSync } from 'node:child_process';
@@ -45,7 +49,11 @@ export type ServerId = 'ours' | 'xvnc' | 'libvnc';
 /** Workloads (names as gen_frames takes them). */
 export type WorkloadId = 'terminal' | 'idle' | 'video' | 'drag';
 /** Encodings offered (libvncclient names). */
-export type EncodingId = 'raw' | 'zlib';
+export type EncodingId = 'raw' | 'zlib' | 'zrle';
+const ENCODINGS: readonly EncodingId[] = ['raw', 'zlib', 'zrle'];
+
+/** What the meter offers per variant (a libvncclient list: the first one the server has wins). */
+const METER_ENCODINGS: Record<EncodingId, string> = { raw: 'raw', zlib: 'zlib', zrle: 'zrle raw' };
 
 const SERVER_LABEL: Record<ServerId, string> = { ours: 'ours (TS)', xvnc: 'TigerVNC Xvnc', libvnc: 'libvncserver' };
 const SERVER_COLOUR: Record<ServerId, string> = { ours: '#2b6cb0', xvnc: '#c05621', libvnc: '#2f855a' };
@@ -61,11 +69,25 @@ interface WorkloadSpec {
 }
 
 /**
- * zlib level the meter asks for (CompressLevel pseudo-encoding, sent with Zlib only). Our
- * server always deflates at level 1 (as OpenVMM) and ignores the request; libvncserver honours
- * it, so both compress at level 1.
+ * zlib level for Zlib and ZRLE on every server. The meter asks for it (CompressLevel
+ * pseudo-encoding, with Zlib and ZRLE). Our server always deflates at level 1 (as OpenVMM), Zlib
+ * and ZRLE alike, and ignores the request; libvncserver's Zlib honours it. For ZRLE neither peer
+ * honours CompressLevel, so the runner sets the level on their side: Xvnc 1.12 takes it from its
+ * `ZlibLevel` parameter (default -1, zlib's default 6), and libvncserver 0.9.14 hard-codes
+ * zlib's default, which `vncserve -z` overrides (see vncserve.c). PEERS_ZRLE_LEVEL changes the
+ * peers' ZRLE level (`default`: leave them at 6); ours stays at 1 whatever it says.
  */
 const ZLIB_LEVEL = 1;
+
+/** The peers' ZRLE level: a number 0..9, or undefined for their own default (6). */
+function peerZrleLevel(): number | undefined {
+  const v = process.env.PEERS_ZRLE_LEVEL;
+  if (v === undefined || v === '') return ZLIB_LEVEL;
+  if (v === 'default') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 9) throw new Error(`PEERS_ZRLE_LEVEL must be 0..9 or "default", got ${v}`);
+  return n;
+}
 /** Quiet time between the clients' first picture and the first frame (start-up work, GC of the first full frame). */
 const SETTLE_MS = 1500;
 
@@ -257,7 +279,7 @@ async function startOurs(fifo: string, timeLog: string): Promise<Started> {
   };
 }
 
-async function startXvnc(tools: PeerTools, fifo: string, timeLog: string): Promise<Started> {
+async function startXvnc(tools: PeerTools, fifo: string, timeLog: string, zrleLevel: number | undefined): Promise<Started> {
   let xvnc: Proc | undefined;
   let display = 0;
   let port = 0;
@@ -281,6 +303,7 @@ async function startXvnc(tools: PeerTools, fifo: string, timeLog: string): Promi
       '-nolisten',
       'tcp',
       '-noreset',
+      ...(zrleLevel === undefined ? [] : ['-ZlibLevel', String(zrleLevel)]),
     ]);
     try {
       await Promise.race([
@@ -319,9 +342,9 @@ async function startXvnc(tools: PeerTools, fifo: string, timeLog: string): Promi
   };
 }
 
-async function startLibvnc(tools: PeerTools, fifo: string, timeLog: string): Promise<Started> {
+async function startLibvnc(tools: PeerTools, fifo: string, timeLog: string, zrleLevel: number | undefined): Promise<Started> {
   const port = await freePort();
-  const p = startProcess('vncserve', tools.vncserve!, ['-p', String(port), '-i', fifo, '-l', timeLog]);
+  const p = startProcess('vncserve', tools.vncserve!, ['-p', String(port), '-i', fifo, '-l', timeLog, ...(zrleLevel === undefined ? [] : ['-z', String(zrleLevel)])]);
   try {
     await p.waitLine('READY', 20000);
   } catch (e) {
@@ -338,7 +361,7 @@ async function startLibvnc(tools: PeerTools, fifo: string, timeLog: string): Pro
 }
 
 /** Runs one phase end to end. Never throws: failures come back as `ok: false`. */
-async function runPhase(tools: PeerTools, spec: PhaseSpec): Promise<PhaseResult> {
+async function runPhase(tools: PeerTools, spec: PhaseSpec, zrleLevel: number | undefined): Promise<PhaseResult> {
   const w = spec.workload;
   const base: PhaseResult = { server: spec.server, workload: w.id, encoding: spec.encoding, clients: spec.clients, ok: false };
   const dir = mkdtempSync(join(tmpdir(), 'peers-'));
@@ -357,14 +380,18 @@ async function runPhase(tools: PeerTools, spec: PhaseSpec): Promise<PhaseResult>
       env: { ...process.env, PEERS_FIFO: fifo },
     });
     server =
-      spec.server === 'ours' ? await startOurs(fifo, timeLog) : spec.server === 'xvnc' ? await startXvnc(tools, fifo, timeLog) : await startLibvnc(tools, fifo, timeLog);
+      spec.server === 'ours'
+        ? await startOurs(fifo, timeLog)
+        : spec.server === 'xvnc'
+          ? await startXvnc(tools, fifo, timeLog, zrleLevel)
+          : await startLibvnc(tools, fifo, timeLog, zrleLevel);
     const srv = server;
     const timeoutS = Math.ceil(w.frames / w.fps) + 60;
     for (let i = 0; i < spec.clients; i++) {
       meters.push(
         startProcess(`rfbmeter#${i}`, tools.rfbmeter, [
           '-e',
-          spec.encoding,
+          METER_ENCODINGS[spec.encoding],
           '-c',
           String(ZLIB_LEVEL),
           '-n',
@@ -481,7 +508,7 @@ function buildRows(results: readonly PhaseResult[], wls: readonly WorkloadSpec[]
     });
   };
   for (const wl of wls) {
-    for (const e of ['raw', 'zlib'] as const) {
+    for (const e of ENCODINGS) {
       if (!results.some((r) => r.workload === wl.id && r.encoding === e && r.clients === 1)) continue;
       metric('RFB bytes / frame', 'lower', wl.id, e, 1, (r) => r.bytesPerFrame);
       metric(`frames/s (of ${wl.fps})`, 'higher', wl.id, e, 1, (r) => r.framesPerSec);
@@ -555,21 +582,24 @@ async function run(): Promise<BenchResult> {
   const wanted = (process.env.PEERS_SERVERS?.split(',').filter(Boolean) ?? ['ours', 'xvnc', 'libvnc']) as ServerId[];
   const servers = wanted.filter((s) => s === 'ours' || (s === 'xvnc' ? !!tools.xvnc && !!tools.xfeed : !!tools.vncserve));
   const wls = workloads();
+  const encs = process.env.PEERS_ENCODINGS ? ENCODINGS.filter((e) => process.env.PEERS_ENCODINGS!.split(',').includes(e)) : ENCODINGS;
+  const zrleLevel = peerZrleLevel();
   const plan: PhaseSpec[] = [];
   for (const w of wls) {
-    for (const s of servers) plan.push({ server: s, workload: w, encoding: 'raw', clients: 1 });
+    if (encs.includes('raw')) for (const s of servers) plan.push({ server: s, workload: w, encoding: 'raw', clients: 1 });
     // Xvnc has no Zlib (asking for it alone gets Raw), so Zlib is ours against libvncserver.
-    for (const s of [...servers].reverse()) if (s !== 'xvnc') plan.push({ server: s, workload: w, encoding: 'zlib', clients: 1 });
+    if (encs.includes('zlib')) for (const s of [...servers].reverse()) if (s !== 'xvnc') plan.push({ server: s, workload: w, encoding: 'zlib', clients: 1 });
+    if (encs.includes('zrle')) for (const s of servers) plan.push({ server: s, workload: w, encoding: 'zrle', clients: 1 });
   }
   const manyWl = wls.find((w) => w.id === 'terminal');
-  if (manyWl && process.env.PEERS_MANY !== '0') {
+  if (manyWl && encs.includes('raw') && process.env.PEERS_MANY !== '0') {
     const short: WorkloadSpec = { ...manyWl, frames: manyWl.warm + Math.min(manyWl.frames - manyWl.warm, 120) };
     for (const s of servers) plan.push({ server: s, workload: short, encoding: 'raw', clients: 16 });
   }
   const results: PhaseResult[] = [];
   const load0 = loadavg()[0]!;
   for (const [i, spec] of plan.entries()) {
-    const r = await runPhase(tools, spec);
+    const r = await runPhase(tools, spec, zrleLevel);
     results.push(r);
     const what = `${spec.workload.id}/${spec.encoding}/${spec.server}/${spec.clients}c`;
     console.log(
@@ -589,6 +619,7 @@ async function run(): Promise<BenchResult> {
   const notes: string[] = [
     'ours/peer < 1 means ours is lower: better for bytes, latency, CPU and RSS; worse for frames/s. Every server ran fresh, fed the same frames, measured by the same rfbmeter binary.',
     `Frames: ${wls.map((w) => `${w.id} ${w.warm} warm-up + ${w.frames - w.warm} measured at ${w.fps}/s`).join(', ')}. Latency = the client decoding frame k's corner tag minus the feeder starting to write frame k (one CLOCK_MONOTONIC).`,
+    `zlib level ${ZLIB_LEVEL} for Zlib and ZRLE on ours (fixed). Meter offers: ${encs.map((e) => `${e} "${METER_ENCODINGS[e]}"`).join(', ')}, plus CompressLevel ${ZLIB_LEVEL} with zlib and zrle. Peers' ZRLE level: ${zrleLevel === undefined ? 'their defaults (zlib default, 6)' : `${zrleLevel} (Xvnc -ZlibLevel ${zrleLevel}, vncserve -z ${zrleLevel})`}; libvncserver's Zlib takes CompressLevel ${ZLIB_LEVEL}. Xvnc has no Zlib.`,
     'Server CPU: the server process, all threads (ours includes its replay-guest thread copying frames into VRAM; libvncserver its stream-reader thread and the copy; Xvnc copies from the feeder\'s shared memory). The frame generator is a separate process for all.',
     badPictures.length === 0
       ? 'Picture check: every client\'s final picture equals the generator\'s final screen (checksum), in every run.'
@@ -616,6 +647,8 @@ async function run(): Promise<BenchResult> {
     versions: tools.versions,
     missing: tools.missing,
     workloads: wls,
+    encodings: encs.map((e) => ({ id: e, meterOffers: METER_ENCODINGS[e] })),
+    zlibLevel: { ours: ZLIB_LEVEL, meterCompressLevel: ZLIB_LEVEL, peersZrle: zrleLevel ?? 'default (6)', libvncZlib: ZLIB_LEVEL },
     phases: results.map(({ clientFigures: figs, ...r }) => ({
       ...r,
       clients: r.clients,

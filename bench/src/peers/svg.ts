@@ -29,9 +29,10 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 
 /** Renders the chart as a standalone SVG document. */
 export function renderSvg(c: SvgChart): string {
-  const W = 980;
   const left = 70;
   const right = 20;
+  // At least 88 px per group, so that labels such as "terminal zrle" do not run into each other.
+  const W = Math.max(980, left + right + 88 * c.groups.length);
   const panelH = 190;
   const plotH = 120;
   const top = 78;
