@@ -53,15 +53,18 @@ describe('TigerVNC viewer typing into the demo guest', () => {
     viewer = spawn(
       'xtigervncviewer',
       ['-SecurityTypes', 'None', '-RemoteResize=0', '-AlertOnFatalError=0', '-ReconnectOnError=0', '-Shared', `127.0.0.1::${port}`],
-      { env: { ...process.env, DISPLAY: x.display }, stdio: 'ignore' },
+      { env: { ...process.env, DISPLAY: x.display }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    let viewerLog = '';
+    viewer.stdout?.on('data', (d: Buffer) => (viewerLog += d.toString()));
+    viewer.stderr?.on('data', (d: Buffer) => (viewerLog += d.toString()));
     // Wait for the viewer window, give it keyboard focus, put the pointer inside it.
     let win = '';
-    for (let i = 0; i < 100 && !win; i++) {
+    for (let i = 0; i < 300 && !win && viewer.exitCode === null; i++) {
       win = (await xrun(x.display, 'xdotool', ['search', '--name', 'TigerVNC']).catch(() => '')).trim().split('\n')[0] ?? '';
       if (!win) await new Promise((r) => setTimeout(r, 100));
     }
-    expect(win, 'TigerVNC viewer window appeared').not.toBe('');
+    expect(win, `TigerVNC viewer window appeared (viewer log:\n${viewerLog})`).not.toBe('');
     await xrun(x.display, 'xdotool', ['windowfocus', '--sync', win]);
     await xrun(x.display, 'xdotool', ['mousemove', '--window', win, '200', '150']);
 
