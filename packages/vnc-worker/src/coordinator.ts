@@ -73,7 +73,7 @@ export class VncCoordinator {
   private pointerVisible = true;
   private leds: LedState | undefined;
   private deviceDirtSeen = false;
-  private stats = { accepted: 0, rejected: 0, evicted: 0, dirtMessages: 0, dirtRects: 0, diffPasses: 0, authFailures: 0, authBlocked: 0 };
+  private stats = { accepted: 0, rejected: 0, evicted: 0, dirtMessages: 0, dirtRects: 0, diffPasses: 0, authFailures: 0, authBlocked: 0, handledWeb: 0 };
 
   private constructor(
     private readonly params: VncParameters,
@@ -246,7 +246,11 @@ export class VncCoordinator {
     this.unclassified.add(socket);
     void this.web.accept(socket).then((r) => {
       this.unclassified.delete(socket);
-      if (r.kind === 'handled') return;
+      if (r.kind === 'handled') {
+        // Plain HTTP served, or the peer left before saying what it was.
+        this.stats.handledWeb++;
+        return;
+      }
       if (this.stopped) {
         r.stream.destroy();
         return;
