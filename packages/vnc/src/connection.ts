@@ -122,7 +122,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     this.keyboard = new KeyboardTranslator((keysym) =>
       this.log.limited('debug', 'unmapped-keysym', 'keysym has no US scancode; dropped', { keysym: `0x${keysym.toString(16)}` }),
     );
-    this.updates = new UpdateBuilder(options.framebuffer, options.name ?? 'OpenVMM VM', this.log);
+    this.updates = new UpdateBuilder(options.framebuffer, this.desktopName, this.log);
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => this.close(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : err));
@@ -142,6 +142,22 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   /** Current lifecycle state. */
   get state(): ConnectionState {
     return this._state;
+  }
+
+  /** The desktop name sent in ServerInit and DesktopName. */
+  private get desktopName(): string {
+    return this.options.name ?? 'OpenVMM VM';
+  }
+
+  /** The one security type offered: VNC Authentication with a password, None without. */
+  private get offeredSecurity(): number {
+    return this.options.password !== undefined ? SecurityType.VNC_AUTH : SecurityType.NONE;
+  }
+
+  /** Bytes of one full frame in the client's pixel format. */
+  private frameBytes(): number {
+    const fb = this.options.framebuffer;
+    return fb.width * fb.height * this.updates.pixelConverter.bytesPerPixel;
   }
 
   private isClosed(): boolean {
@@ -243,7 +259,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     switch (ev.type) {
       case 'version': {
         this.version = ev.version;
-        const offered = this.options.password !== undefined ? SecurityType.VNC_AUTH : SecurityType.NONE;
+        const offered = this.offeredSecurity;
         if (ev.version === '3.3') {
           // RFB 3.3: the server decides the security type.
           this.write(securityType33(offered));
@@ -255,7 +271,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         return;
       }
       case 'securityType': {
-        const offered = this.options.password !== undefined ? SecurityType.VNC_AUTH : SecurityType.NONE;
+        const offered = this.offeredSecurity;
         if (ev.securityType !== offered) {
           if (this.version === '3.8') this.write(securityResult(false, `security type ${ev.securityType} was not offered`));
           throw new VncError(VncErrorCode.UNSUPPORTED_SECURITY_TYPE, `client chose security type ${ev.securityType}`);
@@ -280,7 +296,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         const fb = this.options.framebuffer;
         this.updates.reset();
         this.pendingSources.add('full');
-        this.write(serverInit(fb.width, fb.height, SERVER_PIXEL_FORMAT, this.options.name ?? 'OpenVMM VM'));
+        this.write(serverInit(fb.width, fb.height, SERVER_PIXEL_FORMAT, this.desktopName));
         this.parser.phase = 'normal';
         this._state = 'normal';
         clearTimeout(this.handshakeTimer);
@@ -402,8 +418,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
    * shrank, or the client switched to fewer bits per pixel), so the hard limit covers it too.
    */
   private limits(): { soft: number; hard: number } {
-    const fb = this.options.framebuffer;
-    const frameBytes = fb.width * fb.height * this.updates.pixelConverter.bytesPerPixel;
+    const frameBytes = this.frameBytes();
     if (this.socket.writableLength === 0) this.queuedFrameBytes = 0;
     const soft = this.options.maxQueuedBytes ?? Math.max(frameBytes, 256 * 1024);
     const hard = Math.max(soft, frameBytes, this.queuedFrameBytes) * (this.options.hardQueueMultiple ?? 4);
@@ -445,8 +460,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         return;
       case 'update': {
         this.updateRequested = false;
-        const fb = this.options.framebuffer;
-        this.queuedFrameBytes = Math.max(this.queuedFrameBytes, fb.width * fb.height * this.updates.pixelConverter.bytesPerPixel);
+        this.queuedFrameBytes = Math.max(this.queuedFrameBytes, this.frameBytes());
         this.stats.updates++;
         this.stats.rects += result.rects;
         for (const src of this.pendingSources) this.updatesBySource[src]++;

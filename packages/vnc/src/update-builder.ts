@@ -51,17 +51,12 @@ export class UpdateBuilder {
   private namePending = false;
   private leds: LedState | undefined;
   private ledsPending = false;
-  /** The size this client currently believes the screen has. */
-  private width: number;
-  private height: number;
 
   constructor(
     private readonly fb: FramebufferSource,
     private readonly name: string,
     private readonly log: Logger,
   ) {
-    this.width = fb.width;
-    this.height = fb.height;
     this.dirty = new DirtyBitmap(fb.width, fb.height);
   }
 
@@ -82,9 +77,7 @@ export class UpdateBuilder {
 
   /** Starts over at the current framebuffer size (ServerInit just told the client this size). */
   reset(): void {
-    this.width = this.fb.width;
-    this.height = this.fb.height;
-    this.dirty.resize(this.width, this.height);
+    this.dirty.resize(this.fb.width, this.fb.height);
   }
 
   /** Applies SetPixelFormat: everything is resent in the new format, the cursor too. */
@@ -169,6 +162,15 @@ export class UpdateBuilder {
     return { kind: 'update', data: out.take(), rects: rects.length };
   }
 
+  /** The size this client currently believes the screen has (its bitmap is kept at that size). */
+  private get width(): number {
+    return this.dirty.width;
+  }
+
+  private get height(): number {
+    return this.dirty.height;
+  }
+
   /** Returns an update's buffer once the socket has flushed it, for reuse. */
   recycle(data: Buffer): void {
     this.out.recycle(data);
@@ -184,8 +186,6 @@ export class UpdateBuilder {
     const { width, height } = this.fb;
     const extended = this.encodings.has(Encoding.EXTENDED_DESKTOP_SIZE);
     if (!extended && !this.encodings.has(Encoding.DESKTOP_SIZE)) return { kind: 'resize-unsupported', width, height };
-    this.width = width;
-    this.height = height;
     this.dirty.resize(width, height);
     const out = this.out;
     out.reset();
