@@ -31,31 +31,38 @@ export interface XDisplay {
   stop(): Promise<void>;
 }
 
-/** Starts Xvfb on a free display number and waits until it accepts clients. */
+/**
+ * Starts Xvfb on a display number it picks itself (`-displayfd`): Xvfb writes the number only
+ * once it accepts clients, so there is no race with stale sockets or another server.
+ */
 export async function startXvfb(): Promise<XDisplay> {
   const { spawn } = await import('node:child_process');
-  const { existsSync } = await import('node:fs');
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const n = 100 + Math.floor(Math.random() * 800);
-    if (existsSync(`/tmp/.X11-unix/X${n}`) || existsSync(`/tmp/.X${n}-lock`)) continue;
-    const proc = spawn('Xvfb', [`:${n}`, '-screen', '0', '1280x900x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-    const display = `:${n}`;
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && proc.exitCode === null) {
-      if (existsSync(`/tmp/.X11-unix/X${n}`)) {
-        return {
-          display,
-          async stop() {
-            proc.kill('SIGTERM');
-            await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
-          },
-        };
+  const proc = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x900x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+  let errors = '';
+  proc.stderr?.on('data', (d: Buffer) => (errors += d.toString()));
+  const fd3 = proc.stdio[3] as NodeJS.ReadableStream;
+  const n = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`Xvfb did not start:\n${errors}`)), 15_000);
+    fd3.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) {
+        clearTimeout(timer);
+        resolve(out.trim());
       }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    proc.kill('SIGKILL');
-  }
-  throw new Error('could not start Xvfb');
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Xvfb exited (${code}):\n${errors}`));
+    });
+  });
+  return {
+    display: `:${n}`,
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
+    },
+  };
 }
 
 /** Runs an X client command on `display` (e.g. xdotool) and returns its stdout. */
