@@ -114,9 +114,9 @@ describe('web console (noVNC in headless Chromium)', () => {
     const at = (gx: number, gy: number): [number, number] => [box.x + ((gx + 0.5) * box.width) / 1024, box.y + ((gy + 0.5) * box.height) / 768];
     await page.mouse.move(...at(300, 200));
     await page.mouse.down();
-    expect(await guestShows(page, mouseTexts(300, 200, 'L--'), DEMO_STATUS_FG, DEMO_STATUS_BG)).toBe(true);
+    expect(await guestShows(page, mouseTexts(300, 200, 'L----'), DEMO_STATUS_FG, DEMO_STATUS_BG)).toBe(true);
     await page.mouse.up();
-    expect(await guestShows(page, mouseTexts(300, 200, '---'), DEMO_STATUS_FG, DEMO_STATUS_BG)).toBe(true);
+    expect(await guestShows(page, mouseTexts(300, 200, '-----'), DEMO_STATUS_FG, DEMO_STATUS_BG)).toBe(true);
 
     await page.keyboard.press('Enter');
     await page.click('#clipToggle');

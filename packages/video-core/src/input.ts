@@ -11,21 +11,31 @@ export const MOUSE_ABSOLUTE_MAX = 0x7fff;
 
 /**
  * Mouse button bits of {@link MouseInput.buttons}, in the HID layout the synthetic mouse reports
- * (left 0x01, right 0x02, middle 0x04), not RFB's (left, middle, right in bits 0, 1, 2).
+ * (left 0x01, right 0x02, middle 0x04, then HID buttons 4 and 5, back and forward), not RFB's
+ * (left, middle, right in bits 0, 1, 2; back and forward in bits 7 and 8).
  */
 export const MouseButton = {
   LEFT: 0x01,
   RIGHT: 0x02,
   MIDDLE: 0x04,
+  BACK: 0x08,
+  FORWARD: 0x10,
 } as const;
 
 /**
  * Converts an RFB button mask to the synthetic mouse's HID report: bits 0/1/2 (left, middle,
  * right) become HID left/middle/right (0x01/0x04/0x02); bit 3 is a wheel step up (+1), bit 4 a
- * step down (-1, winning when both are set), as OpenVMM's synthetic mouse maps them.
+ * step down (-1, winning when both are set), as OpenVMM's synthetic mouse maps them. Bits 7 and
+ * 8 (X11 buttons 8 and 9; RFB's ExtendedMouseButtons back and forward) become HID buttons 4 and
+ * 5; bits 5 and 6 (horizontal wheel) have no place in the report and are dropped.
  */
 export function rfbButtonsToHid(mask: number): { buttons: number; wheel: number } {
-  const buttons = (mask & 0x01 ? MouseButton.LEFT : 0) | (mask & 0x02 ? MouseButton.MIDDLE : 0) | (mask & 0x04 ? MouseButton.RIGHT : 0);
+  const buttons =
+    (mask & 0x01 ? MouseButton.LEFT : 0) |
+    (mask & 0x02 ? MouseButton.MIDDLE : 0) |
+    (mask & 0x04 ? MouseButton.RIGHT : 0) |
+    (mask & 0x80 ? MouseButton.BACK : 0) |
+    (mask & 0x100 ? MouseButton.FORWARD : 0);
   const wheel = mask & 0x10 ? -1 : mask & 0x08 ? 1 : 0;
   return { buttons, wheel };
 }

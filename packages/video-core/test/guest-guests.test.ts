@@ -2,7 +2,7 @@ import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GuestCanvas } from '../src/guest/canvas.js';
-import { DEMO_CONSOLE_BG, DEMO_CONSOLE_FG, formatClock, startDemoGuest } from '../src/guest/demo-guest.js';
+import { DEMO_CONSOLE_BG, DEMO_CONSOLE_FG, DEMO_MOUSE_FIELD_CHARS, formatClock, startDemoGuest } from '../src/guest/demo-guest.js';
 import type { DemoGuest, DemoGuestOptions } from '../src/guest/demo-guest.js';
 import { typeText } from '../src/guest/keyboard-decoder.js';
 import { ARROW_POINTER } from '../src/guest/pointer.js';
@@ -180,7 +180,7 @@ describe('demo guest', () => {
     expect(new Set(cells(8, 32))).toEqual(new Set([DEMO_CONSOLE_FG, DEMO_CONSOLE_BG]));
     expect(dirt.some((d) => d.left <= 8 && d.right >= 20 && d.top <= rowTop && d.bottom >= rowTop + 16)).toBe(true);
     // Nothing large: each rect is a couple of cells or a status field.
-    for (const d of dirt) expect((d.right - d.left) * (d.bottom - d.top)).toBeLessThanOrEqual(20 * 12 * 16);
+    for (const d of dirt) expect((d.right - d.left) * (d.bottom - d.top)).toBeLessThanOrEqual(DEMO_MOUSE_FIELD_CHARS * 12 * 16);
     // Backspace removes the last character.
     await send(r, keys('ab\b'));
     expect(guest.consoleText().split('\n')[4]).toBe('a');

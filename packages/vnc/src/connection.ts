@@ -1,9 +1,11 @@
 /**
  * `VncConnection`: the whole RFB conversation with one client over one socket.
  *
- * Handshake (3.3/3.7/3.8; security None, or VNC Authentication with a password), then the normal phase: the client's pixel format and
- * encodings, its update requests, its keyboard and pointer events forwarded to the guest, and
- * its clipboard (typed into the guest on Ctrl+Alt+P). What this client has not been sent yet
+ * Handshake (3.3/3.7/3.8; security None, or VNC Authentication with a password), then the
+ * normal phase: the client's pixel format and encodings, its update requests (or continuous
+ * updates, paced by fences: `flow-control.ts`), its keyboard and pointer events forwarded to the
+ * guest, and its clipboard (plain or extended, typed into the guest on Ctrl+Alt+P). The
+ * extensions a client switches on live in `extensions.ts`. What this client has not been sent yet
  * lives in its {@link UpdateBuilder}; whoever knows what changed on screen (the coordinator, from
  * the device's DIRT or a tile diff) marks it with {@link VncConnection.markDirty}. When the
  * client has a request outstanding and something is pending, one FramebufferUpdate leaves in
@@ -21,6 +23,8 @@ import type { CursorImage } from './encodings/cursor.js';
 import type { LedState } from './led-state.js';
 import { VncError, VncErrorCode } from './errors.js';
 import type { FramebufferSource } from './framebuffer-source.js';
+import { Extensions } from './extensions.js';
+import { END_OF_CONTINUOUS_UPDATES } from './fence.js';
 import { type KeyTranslation, KeyboardTranslator } from './keyboard.js';
 import { latin1Text, pasteSequence } from './paste.js';
 import { hasIrregularMax, pixelFormatProblem } from './pixel-format.js';
@@ -97,6 +101,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   private readonly log: Logger;
   private readonly keyboard: KeyboardTranslator;
   private readonly updates: UpdateBuilder;
+  private readonly ext = new Extensions(this.parser);
   private readonly pendingSources = new Set<DirtSource>();
   private readonly updatesBySource: Record<DirtSource, number> = { device: 0, diff: 0, full: 0 };
   private version: RfbVersion | undefined;
@@ -110,7 +115,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   private challenge: Buffer | undefined;
   private pasting = false;
   private _state: ConnectionState = 'handshake';
-  private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0, pastes: 0 };
+  private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0, pastes: 0, clipboards: 0 };
 
   constructor(
     /** The client's transport. */
@@ -240,6 +245,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
       queuedBytes: this.socket.writableLength,
       unmappedKeys: this.keyboard.unmappedCount,
       updatesBySource: { ...this.updatesBySource },
+      extensions: this.ext.inspect(),
       ...this.stats,
     };
   }
@@ -320,9 +326,13 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         this.updates.setEncodings(ev.encodings);
         // Every SetEncodings that has it gets the QEMU extended key acknowledgement (as QEMU).
         if (ev.encodings.includes(Encoding.QEMU_EXTENDED_KEY_EVENT)) this.writeReply(pseudoRectUpdate(0, 0, 0, 0, Encoding.QEMU_EXTENDED_KEY_EVENT));
+        for (const reply of this.ext.setEncodings(ev.encodings, Date.now())) this.writeReply(reply);
         this.scheduleFlush();
         return;
       case 'updateRequest':
+        // Under continuous updates incremental requests mean nothing (the spec says to ignore
+        // them); a non-incremental one still asks for the region right away.
+        if (ev.incremental && this.ext.flow.enabled) return;
         this.updateRequested = true;
         if (!ev.incremental) {
           this.updates.dirty.markRect(ev.x, ev.y, ev.x + ev.w, ev.y + ev.h);
@@ -347,8 +357,40 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
       }
       case 'cutText':
         this.clipboard = latin1Text(ev.text);
+        this.stats.clipboards++;
         this.log.debug('client cut text', { bytes: ev.declared, kept: ev.text.length });
         return;
+      case 'extendedClipboard': {
+        const outcome = this.ext.clipboard.handle(ev.flags, ev.payload, ev.declared);
+        if (outcome.reply) this.writeReply(outcome.reply);
+        if (outcome.dropped) this.log.limited('info', 'clipboard-dropped', 'extended clipboard text dropped', { reason: outcome.dropped });
+        if (outcome.text !== undefined) {
+          this.clipboard = outcome.text;
+          this.stats.clipboards++;
+          this.log.debug('client clipboard (extended)', { chars: outcome.text.length });
+        }
+        return;
+      }
+      case 'enableContinuousUpdates':
+        if (ev.enable) {
+          this.ext.flow.enable({ x: ev.x, y: ev.y, w: ev.w, h: ev.h });
+          this.scheduleFlush();
+        } else {
+          this.ext.flow.disable();
+          this.writeReply(END_OF_CONTINUOUS_UPDATES);
+        }
+        return;
+      case 'fence': {
+        if (ev.declared !== ev.payload.length) {
+          this.log.limited('info', 'fence-oversized', 'fence with an oversized payload ignored', { bytes: ev.declared });
+          return;
+        }
+        const { reply, ok } = this.ext.fenceMessage(ev.flags, ev.payload, Date.now());
+        if (!ok) throw new VncError(VncErrorCode.UNEXPECTED_FENCE, 'fence response answers no fence we sent');
+        if (reply) this.writeReply(reply);
+        else this.scheduleFlush(); // an answer may reopen the window
+        return;
+      }
       case 'setDesktopSize':
         this.log.info('client asked for a desktop size; refused (the guest sets its own mode)', { ...ev.request, screens: ev.request.screens.length });
         this.writeReply(this.updates.refuseDesktopSize());
@@ -433,9 +475,13 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     return true;
   }
 
-  /** Sends one update if the client asked for one and something is pending. */
+  /**
+   * Sends one update if something is pending and the client asked for one, or has continuous
+   * updates on and fewer than the window of fences unanswered.
+   */
   private flush(): void {
-    if (this._state !== 'normal' || !this.updateRequested || !this.updates.hasPending()) return;
+    if (this._state !== 'normal' || !this.updates.hasPending()) return;
+    if (!this.updateRequested && !this.ext.flow.canPush(this.ext.fence)) return;
     const { soft, hard } = this.limits();
     if (this.closeIfOverHardLimit(hard)) return;
     const queued = this.socket.writableLength;
@@ -470,6 +516,9 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         this.pendingSources.clear();
         const data = result.data;
         this.write(data, () => this.updates.recycle(data));
+        // Under continuous updates a fence follows each update: its answer says the client
+        // has taken everything up to here, which is what paces the next push.
+        if (this.ext.flow.enabled && this.ext.fence) this.write(this.ext.flow.fenceRequest(Date.now()));
       }
     }
   }

@@ -52,6 +52,8 @@ export const ServerMessage = {
   SET_COLOUR_MAP_ENTRIES: 1,
   BELL: 2,
   SERVER_CUT_TEXT: 3,
+  END_OF_CONTINUOUS_UPDATES: 150,
+  SERVER_FENCE: 248,
 } as const;
 
 /** Encodings and pseudo-encodings. */
@@ -72,6 +74,10 @@ export const Encoding = {
   EXTENDED_DESKTOP_SIZE: -308,
   FENCE: -312,
   CONTINUOUS_UPDATES: -313,
+  CURSOR_WITH_ALPHA: -314,
+  EXTENDED_MOUSE_BUTTONS: -316,
+  /** 0xc0a1e5ce as a signed 32-bit number. */
+  EXTENDED_CLIPBOARD: 0xc0a1e5ce | 0,
 } as const;
 
 const ENCODING_NAMES = new Map<number, string>(Object.entries(Encoding).map(([k, v]) => [v, k]));

@@ -12,6 +12,7 @@ import { ByteWriter } from './byte-writer.js';
 import { DirtyBitmap, type Rect } from './dirty-bitmap.js';
 import { DesktopSizeReason, DesktopSizeStatus, encodeDesktopName, encodeExtendedDesktopSize, singleScreen } from './desktop-size.js';
 import { type CursorImage, DEFAULT_CURSOR, encodeCursor } from './encodings/cursor.js';
+import { encodeCursorWithAlpha } from './encodings/cursor-alpha.js';
 import { LED_STATE_ENCODING, type LedState, encodeLedState } from './led-state.js';
 import type { RectEncoder } from './encodings/encoder.js';
 import { RawEncoder } from './encodings/raw.js';
@@ -25,6 +26,11 @@ import { writeRectHeader } from './encodings/encoder.js';
 
 /** Rect encodings we can produce; the first of these in the client's list wins. */
 const SUPPORTED_RECT_ENCODINGS: readonly number[] = [Encoding.ZRLE, Encoding.ZLIB, Encoding.RAW];
+
+/** Whether a client with these encodings draws the pointer itself (Cursor, or Cursor With Alpha). */
+function takesCursor(encodings: ReadonlySet<number>): boolean {
+  return encodings.has(Encoding.CURSOR) || encodings.has(Encoding.CURSOR_WITH_ALPHA);
+}
 
 /** What {@link UpdateBuilder.build} decided. */
 export type BuildResult =
@@ -97,7 +103,9 @@ export class UpdateBuilder {
     if (chosen === Encoding.ZRLE) this.encoder = this.zrle ??= new ZrleEncoder();
     else if (chosen === Encoding.ZLIB) this.encoder = this.zlib ??= new ZlibEncoder();
     else this.encoder = this.raw;
-    if (this.encodings.has(Encoding.CURSOR) && !had.has(Encoding.CURSOR)) this.cursorPending = true;
+    if (takesCursor(this.encodings) && (!takesCursor(had) || this.encodings.has(Encoding.CURSOR_WITH_ALPHA) !== had.has(Encoding.CURSOR_WITH_ALPHA))) {
+      this.cursorPending = true;
+    }
     if (this.encodings.has(Encoding.DESKTOP_NAME) && !had.has(Encoding.DESKTOP_NAME)) this.namePending = true;
     if (this.encodings.has(LED_STATE_ENCODING) && !had.has(LED_STATE_ENCODING) && this.leds) this.ledsPending = true;
     this.log.debug('encodings', { list: list.map(encodingName).join(','), using: encodingName(chosen) });
@@ -106,7 +114,7 @@ export class UpdateBuilder {
   /** A new pointer shape from the guest; sent to clients that take the Cursor pseudo-encoding. */
   setCursor(image: CursorImage): void {
     this.cursor = image;
-    if (this.encodings.has(Encoding.CURSOR)) this.cursorPending = true;
+    if (takesCursor(this.encodings)) this.cursorPending = true;
   }
 
   /** The guest's keyboard lock LEDs; sent to clients that take the QEMU LED State pseudo-encoding. */
@@ -140,7 +148,9 @@ export class UpdateBuilder {
     const countAt = out.reserve(2);
     let count = 0;
     if (this.cursorPending) {
-      encodeCursor(this.cursor, this.converter, out);
+      // Cursor With Alpha, when the client takes it, keeps the shape's soft edges.
+      if (this.encodings.has(Encoding.CURSOR_WITH_ALPHA)) encodeCursorWithAlpha(this.cursor, out);
+      else encodeCursor(this.cursor, this.converter, out);
       this.cursorPending = false;
       count++;
     }

@@ -11,9 +11,10 @@ import { ClientParser, type ClientEvent, type ParserPhase } from '../src/client-
 import { VncError } from '../src/errors.js';
 
 /** Feeds `chunks` and collects events until an error; returns both. */
-function feed(phase: ParserPhase, chunks: Uint8Array[], maxBuffered?: number): { events: ClientEvent[]; error?: unknown } {
+function feed(phase: ParserPhase, chunks: Uint8Array[], maxBuffered?: number, extended = false): { events: ClientEvent[]; error?: unknown } {
   const p = new ClientParser(maxBuffered);
   p.phase = phase;
+  if (extended) Object.assign(p.extensions, { extendedMouseButtons: true, extendedClipboard: true, continuousUpdates: true, fence: true });
   const events: ClientEvent[] = [];
   try {
     for (const c of chunks) {
@@ -52,6 +53,16 @@ const validMessage: fc.Arbitrary<number[]> = fc.oneof(
   fc.tuple(fc.boolean(), fc.nat(), fc.nat()).map(([d, s, k]) => [255, 0, ...u16(d ? 1 : 0), ...u32(s), ...u32(k)]),
 );
 
+/** Valid messages that exist only once extensions are negotiated (plus everything above). */
+const validExtendedMessage: fc.Arbitrary<number[]> = fc.oneof(
+  // With ExtendedMouseButtons on, a pointer event with bit 7 set is the 7-byte form.
+  validMessage.filter((m) => !(m[0] === 5 && m[1]! >= 0x80)),
+  fc.tuple(fc.nat(127), fc.nat(65535), fc.nat(65535), fc.nat(3)).map(([b, x, y, e]) => [5, 0x80 | b, ...u16(x), ...u16(y), e]),
+  fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 40 })).map(([flags, d]) => [6, 0, 0, 0, ...u32(-(4 + d.length) >>> 0), ...u32(flags), ...d]),
+  fc.tuple(fc.boolean(), fc.nat(65535), fc.nat(65535), fc.nat(65535), fc.nat(65535)).map(([e, x, y, w, h]) => [150, e ? 1 : 0, ...u16(x), ...u16(y), ...u16(w), ...u16(h)]),
+  fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 80 })).map(([flags, d]) => [248, 0, 0, 0, ...u32(flags), d.length, ...d]),
+);
+
 describe('client parser fuzzing', () => {
   it('random bytes in any phase, split anywhere: only VncError, bounded buffering', () => {
     fc.assert(
@@ -78,6 +89,27 @@ describe('client parser fuzzing', () => {
         expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4 * 1024 * 1024);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('with every extension negotiated: random bytes give only VncError, valid streams parse identically however split', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), fc.array(fc.nat(), { maxLength: 12 }), (bytes, cuts) => {
+        const { error } = feed('normal', split(bytes, cuts), 256, true);
+        if (error !== undefined) expect(error).toBeInstanceOf(VncError);
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.array(validExtendedMessage, { minLength: 1, maxLength: 30 }), fc.array(fc.nat(), { maxLength: 40 }), (msgs, cuts) => {
+        const bytes = new Uint8Array(msgs.flat());
+        const whole = feed('normal', [bytes], undefined, true);
+        const pieces = feed('normal', split(bytes, cuts), undefined, true);
+        expect(whole.error).toBeUndefined();
+        expect(pieces.events).toEqual(whole.events);
+        expect(whole.events).toHaveLength(msgs.length);
+      }),
+      { numRuns: 1000 },
     );
   });
 

@@ -30,8 +30,8 @@ import { ARROW_POINTER } from './pointer.js';
 export const DEMO_MIN_WIDTH = 320;
 /** Smallest surface the demo supports. */
 export const DEMO_MIN_HEIGHT = 200;
-/** Characters in the status line's mouse field (`mouse 1023, 767 LMR`). */
-export const DEMO_MOUSE_FIELD_CHARS = 20;
+/** Characters in the status line's mouse field (`mouse 1023, 767 LMRBF`: left, middle, right, back, forward). */
+export const DEMO_MOUSE_FIELD_CHARS = 22;
 /** Characters in the status line's last-key field. */
 export const DEMO_KEY_FIELD_CHARS = 18;
 /** Console text colour. */
@@ -201,7 +201,7 @@ export function startDemoGuest(opts: DemoGuestOptions): DemoGuest {
     canvas.fillWith(...rectArgs(L.clock), (x) => titleColour(x));
     return canvas.drawText(L.clock.left, L.clock.top, text, TITLE_FG, undefined);
   };
-  let mouseText = 'mouse    -,   - ---';
+  let mouseText = 'mouse    -,   - -----';
   let keyText = 'key -';
   const drawStatusField = (field: DirtyRect, text: string, chars: number): DirtyRect | undefined =>
     canvas.drawText(field.left, field.top, text.padEnd(chars).slice(0, chars), STATUS_FG, STATUS_BG);
@@ -285,7 +285,7 @@ export function startDemoGuest(opts: DemoGuestOptions): DemoGuest {
     const px = Math.round((Math.max(0, Math.min(MOUSE_ABSOLUTE_MAX, x)) * (width - 1)) / MOUSE_ABSOLUTE_MAX);
     const py = Math.round((Math.max(0, Math.min(MOUSE_ABSOLUTE_MAX, y)) * (height - 1)) / MOUSE_ABSOLUTE_MAX);
     const b = (bit: number, c: string): string => (buttons & bit ? c : '-');
-    const text = `mouse ${String(px).padStart(4)},${String(py).padStart(4)} ${b(MouseButton.LEFT, 'L')}${b(MouseButton.MIDDLE, 'M')}${b(MouseButton.RIGHT, 'R')}`;
+    const text = `mouse ${String(px).padStart(4)},${String(py).padStart(4)} ${b(MouseButton.LEFT, 'L')}${b(MouseButton.MIDDLE, 'M')}${b(MouseButton.RIGHT, 'R')}${b(MouseButton.BACK, 'B')}${b(MouseButton.FORWARD, 'F')}`;
     if (text === mouseText) return { dirty: [], px, py };
     mouseText = text;
     const r = drawStatusField(L.mouseField, mouseText, DEMO_MOUSE_FIELD_CHARS);

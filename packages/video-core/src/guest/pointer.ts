@@ -3,34 +3,36 @@
  *
  * Guests that own the pointer send its image once with POINTER_SHAPE and then only move it;
  * the VNC server forwards the image to clients that support the Cursor pseudo-encoding. The
- * arrow is kept as ASCII art (`B` black outline, `W` white fill, `.` transparent) so it is easy
- * to read and check, and converted to bytes (B, G, R, A per pixel) at load time.
+ * arrow is kept as ASCII art (`B` black outline, `W` white fill, `s` a soft shadow of black at
+ * alpha 0x60, `.` transparent) so it is easy to read and check, and converted to bytes (B, G, R,
+ * A per pixel) at load time. The shadow shows whether a client got the pointer's real alpha
+ * (Cursor With Alpha) or a 1-bit mask (the plain Cursor pseudo-encoding drops it).
  */
 
 import type { GuestPointerShape } from './driver.js';
 
 // prettier-ignore
 const ARROW_ART: readonly string[] = [
-  'B...............',
-  'BB..............',
-  'BWB.............',
-  'BWWB............',
-  'BWWWB...........',
-  'BWWWWB..........',
-  'BWWWWWB.........',
-  'BWWWWWWB........',
-  'BWWWWWWWB.......',
-  'BWWWWWWWWB......',
-  'BWWWWWBBBBB.....',
-  'BWWBWWB.........',
-  'BWB.BWWB........',
-  'BB..BWWB........',
-  'B....BWWB.......',
-  '.....BBBB.......',
+  'Bs..............',
+  'BBs.............',
+  'BWBs............',
+  'BWWBs...........',
+  'BWWWBs..........',
+  'BWWWWBs.........',
+  'BWWWWWBs........',
+  'BWWWWWWBs.......',
+  'BWWWWWWWBs......',
+  'BWWWWWWWWBs.....',
+  'BWWWWWBBBBBs....',
+  'BWWBWWBs........',
+  'BWBsBWWBs.......',
+  'BBs.BWWBs.......',
+  'Bs...BWWBs......',
+  '.s...BBBBs......',
 ];
 
 /** ARGB value of each art character. */
-const ART_COLOURS: Readonly<Record<string, number>> = { B: 0xff000000, W: 0xffffffff, '.': 0x00000000 };
+const ART_COLOURS: Readonly<Record<string, number>> = { B: 0xff000000, W: 0xffffffff, s: 0x60000000, '.': 0x00000000 };
 
 /** Converts ASCII art rows into a colour pointer shape (hotspot given in pixels). */
 export function pointerFromArt(art: readonly string[], hotX: number, hotY: number): GuestPointerShape {

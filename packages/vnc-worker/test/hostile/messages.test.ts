@@ -1,7 +1,8 @@
 /**
  * Hostile client messages after a completed handshake: every message type the server does not
  * know, every QEMU (255) sub-message but Extended Key Event, extension messages that were never
- * negotiated (the server announces none of them), and SetDesktopSize from a client that never
+ * negotiated, the negotiated ones abused (stray fence answers, oversized fences, flapping
+ * continuous updates, clipboard bombs and corrupt data), and SetDesktopSize from a client that never
  * advertised ExtendedDesktopSize (the CVE-2023-6683 / CVE-2020-14397 class: feature gating).
  *
  * Each bad connection must close with its error code logged (or be answered in a bounded way),
@@ -13,7 +14,7 @@ import { ENC_EXT_DESKTOP_SIZE } from '../../../vnc/test/helpers/rfb-client.js';
 import { setDesktopSizeMsg, setEncodingsMsg, updateRequestMsg } from '../../../vnc/test/helpers/rfb-messages.js';
 import { Hostile, be16, be32, expectCleanClientEnd, expectClosedWith, pool, u8 } from './harness.js';
 
-/** The client message types the server parses (rfb.ts `ClientMessage`, minus 150 and 248 which it does not). */
+/** The client message types the server parses without negotiation (150 and 248 need their pseudo-encodings first). */
 const KNOWN_TYPES = new Set([0, 2, 3, 4, 5, 6, 251, 255]);
 
 let h: Hostile;
@@ -92,11 +93,64 @@ describe('extension messages never negotiated', () => {
     await h.checkWitness();
   });
 
-  it('still closes when the client claimed the Fence and ContinuousUpdates pseudo-encodings first', async () => {
-    // The server never sends the EndOfContinuousUpdates / Fence that would allow these messages.
-    const o = await h.run({ bytes: Buffer.concat([setEncodingsMsg([0, -312, -313]), u8(248, 0, 0, 0), be32(0), u8(0)]) });
-    expectClosedWith(o, 'VNC_UNKNOWN_MESSAGE');
-    expect(o.back.length).toBe(0);
+});
+
+/** An extended ClientCutText: S32 length -(4 + data), U32 flags, data. */
+function extCutText(flags: number, data: Buffer = Buffer.alloc(0), length = -(4 + data.length)): Buffer {
+  const head = Buffer.alloc(12);
+  head[0] = 6;
+  head.writeInt32BE(length, 4);
+  head.writeUInt32BE(flags >>> 0, 8);
+  return Buffer.concat([head, data]);
+}
+
+describe('negotiated extensions, abused', () => {
+  const FENCE_AND_CU = setEncodingsMsg([0, -312, -313]);
+  const CLIPBOARD = setEncodingsMsg([0, 0xc0a1e5ce | 0]);
+
+  it('a fence answer for a fence the server never sent closes with VNC_UNEXPECTED_FENCE', async () => {
+    const o = await h.run({ bytes: Buffer.concat([FENCE_AND_CU, u8(248, 0, 0, 0), be32(0), u8(4), be32(0xdeadbeef)]) });
+    expectClosedWith(o, 'VNC_UNEXPECTED_FENCE');
+    await h.checkWitness();
+  });
+
+  it('a fence announcing a 255-byte payload is drained and ignored; the connection stays', async () => {
+    const o = await h.run({ bytes: Buffer.concat([FENCE_AND_CU, u8(248, 0, 0, 0), be32(0x80000000), u8(255), Buffer.alloc(255), updateRequestMsg(false, 0, 0, 1, 1)]), then: 'end' });
+    expect(o.openAfterBytes).toBe(true);
+    await h.checkWitness();
+  });
+
+  it('EnableContinuousUpdates with an absurd region and flapping on/off stays bounded', async () => {
+    const on = Buffer.concat([u8(150, 1), be16(0xffff), be16(0xffff), be16(0xffff), be16(0xffff)]);
+    const off = Buffer.concat([u8(150, 0), be16(0), be16(0), be16(0), be16(0)]);
+    const flaps = Array.from({ length: 500 }, (_, i) => (i % 2 ? off : on));
+    const o = await h.run({ bytes: Buffer.concat([FENCE_AND_CU, ...flaps]), then: 'end' });
+    expect(o.openAfterBytes).toBe(true);
+    await h.checkWitness();
+  });
+
+  it.each([
+    ['shorter than its flags (length -1)', extCutText(0, Buffer.alloc(0), -1).subarray(0, 9)],
+    ['a Provide that is not zlib', extCutText((1 << 28) | 1, Buffer.from('no zlib here at all'))],
+  ])('extended clipboard %s closes with VNC_INVALID_CLIPBOARD', async (_name, bytes) => {
+    const o = await h.run({ bytes: Buffer.concat([CLIPBOARD, bytes]) });
+    expectClosedWith(o, 'VNC_INVALID_CLIPBOARD');
+    await h.checkWitness();
+  });
+
+  it('extended clipboard length 0x80000000 (-2^31) with a truncated body waits without buffering it', async () => {
+    const o = await h.run({ bytes: Buffer.concat([CLIPBOARD, extCutText((1 << 28) | 1, Buffer.alloc(16), -0x80000000)]), then: 'end' });
+    expect(o.openAfterBytes).toBe(true);
+    await h.checkWitness();
+  });
+
+  it('a 64 MiB clipboard bomb inflates no further than the cap, and the connection stays', async () => {
+    const size = Buffer.alloc(4);
+    size.writeUInt32BE(64 << 20, 0);
+    const { deflateSync } = await import('node:zlib');
+    const bomb = extCutText((1 << 28) | 1, deflateSync(Buffer.concat([size, Buffer.alloc(64 << 20)]), { level: 9 }));
+    const o = await h.run({ bytes: Buffer.concat([CLIPBOARD, bomb, updateRequestMsg(false, 0, 0, 1, 1)]), then: 'end' });
+    expect(o.openAfterBytes).toBe(true);
     await h.checkWitness();
   });
 });

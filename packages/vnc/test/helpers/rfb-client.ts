@@ -81,6 +81,19 @@ export const ENC_CURSOR = -239;
 export const ENC_QEMU_EXT_KEY = -258;
 export const ENC_DESKTOP_NAME = -307;
 export const ENC_EXT_DESKTOP_SIZE = -308;
+export const ENC_FENCE = -312;
+export const ENC_CONTINUOUS_UPDATES = -313;
+export const ENC_CURSOR_WITH_ALPHA = -314;
+export const ENC_EXT_MOUSE_BUTTONS = -316;
+export const ENC_EXT_CLIPBOARD = 0xc0a1e5ce | 0;
+
+/** One server-to-client message, as {@link RfbTestClient.readMessage} returns it. */
+export type ServerMessageRead =
+  | { kind: 'update'; rects: UpdateRect[] }
+  | { kind: 'endOfContinuousUpdates' }
+  | { kind: 'fence'; flags: number; payload: Uint8Array }
+  /** `length` is the signed length field: negative for the extended clipboard form. */
+  | { kind: 'cutText'; length: number; data: Uint8Array };
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -171,6 +184,35 @@ export class RfbTestClient {
     }
     this.available -= n;
     return out;
+  }
+
+  /** Puts bytes back in front of the unread data. */
+  unread(bytes: Uint8Array): void {
+    this.chunks.unshift(Buffer.from(bytes));
+    this.available += bytes.length;
+  }
+
+  /** Reads the next server message of any type this server sends in the normal phase. */
+  async readMessage(timeoutMs = 3000): Promise<ServerMessageRead> {
+    const type = (await this.readExactly(1, timeoutMs))[0]!;
+    switch (type) {
+      case 0:
+        this.unread(new Uint8Array([0]));
+        return { kind: 'update', rects: await this.readUpdate(timeoutMs) };
+      case 150:
+        return { kind: 'endOfContinuousUpdates' };
+      case 248: {
+        const head = Buffer.from(await this.readExactly(8, timeoutMs));
+        return { kind: 'fence', flags: head.readUInt32BE(3), payload: await this.readExactly(head[7]!, timeoutMs) };
+      }
+      case 3: {
+        const head = Buffer.from(await this.readExactly(7, timeoutMs));
+        const length = head.readInt32BE(3);
+        return { kind: 'cutText', length, data: await this.readExactly(Math.abs(length), timeoutMs) };
+      }
+      default:
+        throw new Error(`unexpected server message type ${type}`);
+    }
   }
 
   async readU8(): Promise<number> {
@@ -347,6 +389,12 @@ export class RfbTestClient {
           rects.push({ ...rect, data, name: Buffer.from(data).toString('utf8') });
           break;
         }
+        case ENC_CURSOR_WITH_ALPHA: {
+          const head = Buffer.from(await this.readExactly(4, timeoutMs));
+          if (head.readInt32BE(0) !== ENC_RAW) throw new Error(`cursor with alpha in encoding ${head.readInt32BE(0)}`);
+          rects.push({ ...rect, data: await this.readExactly(rect.w * rect.h * 4, timeoutMs) });
+          break;
+        }
         case ENC_LAST_RECT:
           rects.push({ ...rect, data: new Uint8Array(0) });
           return rects;
@@ -355,6 +403,7 @@ export class RfbTestClient {
           break;
         case ENC_DESKTOP_SIZE:
         case ENC_QEMU_EXT_KEY:
+        case ENC_EXT_MOUSE_BUTTONS:
           rects.push({ ...rect, data: new Uint8Array(0) });
           break;
         default:
