@@ -2,8 +2,9 @@
  * The built-in web console in a real browser: headless Chromium opens http://127.0.0.1:PORT/
  * (served by the VNC port itself), noVNC (npm @novnc/novnc) connects back over WebSocket on the
  * same port, the test card arrives pixel for pixel on its canvas, typed keys reach the demo
- * guest and come back on the canvas, and the clipboard panel's Paste button types text into
- * the guest.
+ * guest and come back on the canvas, the back mouse button arrives (ExtendedMouseButtons), the
+ * clipboard panel's Paste button types text into the guest (Extended Clipboard), and noVNC runs
+ * on continuous updates paced by fences it answers.
  */
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -67,6 +68,20 @@ async function guestShows(page: Page, texts: string | string[], fg = DEMO_CONSOL
   return false;
 }
 
+/** The server's per-client state, printed by the CLI on SIGUSR2. */
+async function inspectClients(proc: CliProcess): Promise<Record<string, unknown>[]> {
+  const mark = proc.output().length;
+  proc.proc.kill('SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    const out = proc.output().slice(mark);
+    const start = out.indexOf('{\n  "vnc"');
+    const end = out.indexOf('\n}\n', start);
+    if (start >= 0 && end > start) return (JSON.parse(out.slice(start, end + 2)) as { vnc: { clients: Record<string, unknown>[] } }).vnc.clients;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no inspect output:\n${proc.output().slice(mark)}`);
+}
+
 /** The demo's status-line mouse text for guest pixel (x, y) and buttons, within +-1 px (CSS scaling rounds). */
 function mouseTexts(x: number, y: number, buttons: string): string[] {
   const out: string[] = [];
@@ -118,11 +133,28 @@ describe('web console (noVNC in headless Chromium)', () => {
     await page.mouse.up();
     expect(await guestShows(page, mouseTexts(300, 200, '-----'), DEMO_STATUS_FG, DEMO_STATUS_BG)).toBe(true);
 
+    // The back button (RFB ExtendedMouseButtons, -316) through Chromium's own input path.
+    const cdp = await page.context().newCDPSession(page);
+    const [bx, by] = at(300, 200);
+    await cdp.send('Input.dispatchMouseEvent', { type: 'mousePressed', x: bx, y: by, button: 'back', buttons: 8, clickCount: 1 });
+    expect(await guestShows(page, mouseTexts(300, 200, '---B-'), DEMO_STATUS_FG, DEMO_STATUS_BG)).toBe(true);
+    await cdp.send('Input.dispatchMouseEvent', { type: 'mouseReleased', x: bx, y: by, button: 'back', buttons: 0, clickCount: 1 });
+    expect(await guestShows(page, mouseTexts(300, 200, '-----'), DEMO_STATUS_FG, DEMO_STATUS_BG)).toBe(true);
+
     await page.keyboard.press('Enter');
     await page.click('#clipToggle');
     await page.fill('#clipText', 'pasted: 42!');
     await page.click('#paste');
     expect(await guestShows(page, 'pasted: 42!')).toBe(true);
+
+    // noVNC took the extensions: continuous updates paced by fences it answered, and the paste
+    // went through the Extended Clipboard (Notify, our Request, its Provide).
+    const client = (await inspectClients(cli))[0]!;
+    const ext = client['extensions'] as { negotiated: Record<string, boolean>; continuousUpdates: Record<string, unknown> };
+    expect(ext.negotiated).toEqual({ extendedMouseButtons: true, extendedClipboard: true, continuousUpdates: true, fence: true });
+    expect(ext.continuousUpdates['enabled']).toBe(true);
+    expect(ext.continuousUpdates['lastAnsweredFence'] as number).toBeGreaterThan(1);
+    expect(client['clipboards']).toBe(1);
   });
 
   it('asks for the password when the server requires one, and then shows the card', async () => {

@@ -4,14 +4,18 @@
  * extended key events, the server forwards scancodes to the demo guest, and the guest echoes the
  * text in its console. A second, independent client (gvnccapture) then sees the typed text
  * rendered in the guest's font, so the whole loop viewer -> guest -> VRAM -> viewer is checked.
+ *
+ * The viewer also draws the guest's pointer from our Cursor With Alpha pseudo-rect: the X
+ * server's cursor image (XFixes) must be the demo arrow with its half-transparent shadow intact,
+ * pre-multiplied exactly, and the viewer must be running on continuous updates paced by fences.
  */
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { DEMO_CONSOLE_BG, DEMO_CONSOLE_FG, demoLayout } from '@openvmm-vnc-ts/video-core';
+import { ARROW_POINTER, DEMO_CONSOLE_BG, DEMO_CONSOLE_FG, demoLayout } from '@openvmm-vnc-ts/video-core';
 import { type CliProcess, exited, freePort, startCli } from './helpers/cli-process.js';
-import { type XDisplay, gvnccapture, scratchDir, startXvfb, xrun } from './helpers/clients.js';
+import { type XDisplay, gvnccapture, scratchDir, startXvfb, xCursorImage, xrun } from './helpers/clients.js';
 import { type Picture, findPicture, readPng, renderText } from './helpers/images.js';
 
 let cli: CliProcess | undefined;
@@ -45,28 +49,62 @@ async function captureUntil(port: number, check: (p: Picture) => boolean, attemp
   return shot;
 }
 
-describe('TigerVNC viewer typing into the demo guest', () => {
+/**
+ * Starts the CLI (demo guest), Xvfb and the viewer; waits for the viewer window, focuses it and
+ * puts the pointer inside it. Returns the port.
+ */
+async function demoInViewer(): Promise<number> {
+  const port = await freePort();
+  cli = await startCli(['--gfx', '--guest', 'demo', '--vnc-port', String(port)]);
+  x = await startXvfb();
+  viewer = spawn(
+    'xtigervncviewer',
+    ['-SecurityTypes', 'None', '-RemoteResize=0', '-AlertOnFatalError=0', '-ReconnectOnError=0', '-Shared', `127.0.0.1::${port}`],
+    { env: { ...process.env, DISPLAY: x.display }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let viewerLog = '';
+  viewer.stdout?.on('data', (d: Buffer) => (viewerLog += d.toString()));
+  viewer.stderr?.on('data', (d: Buffer) => (viewerLog += d.toString()));
+  let win = '';
+  for (let i = 0; i < 300 && !win && viewer.exitCode === null; i++) {
+    win = (await xrun(x.display, 'xdotool', ['search', '--name', 'TigerVNC']).catch(() => '')).trim().split('\n')[0] ?? '';
+    if (!win) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(win, `TigerVNC viewer window appeared (viewer log:\n${viewerLog})`).not.toBe('');
+  await xrun(x.display, 'xdotool', ['windowfocus', '--sync', win]);
+  await xrun(x.display, 'xdotool', ['mousemove', '--window', win, '200', '150']);
+  return port;
+}
+
+/** The server's per-client state, printed by the CLI on SIGUSR2. */
+async function inspectClients(proc: CliProcess): Promise<Record<string, unknown>[]> {
+  const mark = proc.output().length;
+  proc.proc.kill('SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    const out = proc.output().slice(mark);
+    const start = out.indexOf('{\n  "vnc"');
+    const end = out.indexOf('\n}\n', start);
+    if (start >= 0 && end > start) return (JSON.parse(out.slice(start, end + 2)) as { vnc: { clients: Record<string, unknown>[] } }).vnc.clients;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no inspect output:\n${proc.output().slice(mark)}`);
+}
+
+/** The demo arrow as pre-multiplied ARGB words (what X keeps for an ARGB cursor). */
+function premultipliedArrow(): number[] {
+  const { argb } = ARROW_POINTER;
+  const out: number[] = [];
+  for (let i = 0; i < argb.length; i += 4) {
+    const a = argb[i + 3]!;
+    const pm = (c: number): number => Math.round((c * a) / 255);
+    out.push(((a << 24) | (pm(argb[i + 2]!) << 16) | (pm(argb[i + 1]!) << 8) | pm(argb[i]!)) >>> 0);
+  }
+  return out;
+}
+
+describe('TigerVNC viewer with the demo guest', () => {
   it('echoes what is typed in the viewer', async () => {
-    const port = await freePort();
-    cli = await startCli(['--gfx', '--guest', 'demo', '--vnc-port', String(port)]);
-    x = await startXvfb();
-    viewer = spawn(
-      'xtigervncviewer',
-      ['-SecurityTypes', 'None', '-RemoteResize=0', '-AlertOnFatalError=0', '-ReconnectOnError=0', '-Shared', `127.0.0.1::${port}`],
-      { env: { ...process.env, DISPLAY: x.display }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let viewerLog = '';
-    viewer.stdout?.on('data', (d: Buffer) => (viewerLog += d.toString()));
-    viewer.stderr?.on('data', (d: Buffer) => (viewerLog += d.toString()));
-    // Wait for the viewer window, give it keyboard focus, put the pointer inside it.
-    let win = '';
-    for (let i = 0; i < 300 && !win && viewer.exitCode === null; i++) {
-      win = (await xrun(x.display, 'xdotool', ['search', '--name', 'TigerVNC']).catch(() => '')).trim().split('\n')[0] ?? '';
-      if (!win) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(win, `TigerVNC viewer window appeared (viewer log:\n${viewerLog})`).not.toBe('');
-    await xrun(x.display, 'xdotool', ['windowfocus', '--sync', win]);
-    await xrun(x.display, 'xdotool', ['mousemove', '--window', win, '200', '150']);
+    const port = await demoInViewer();
 
     const typed = 'Hello, VNC 42!';
     const needle = renderText(typed, DEMO_CONSOLE_FG, DEMO_CONSOLE_BG);
@@ -82,5 +120,26 @@ describe('TigerVNC viewer typing into the demo guest', () => {
     expect(hits[0]!.y).toBeGreaterThanOrEqual(c.top);
     expect(hits[0]!.x + needle.width).toBeLessThanOrEqual(c.right);
     expect(hits[0]!.y + needle.height).toBeLessThanOrEqual(c.bottom);
+  });
+
+  it('draws the guest pointer with its alpha channel (Cursor With Alpha) and runs on fence-paced continuous updates', async () => {
+    await demoInViewer();
+    const expected = premultipliedArrow();
+    expect(expected.some((p) => p >>> 24 > 0 && p >>> 24 < 255)).toBe(true); // the arrow has a soft shadow
+    let image = await xCursorImage(x!.display);
+    for (let i = 0; i < 50 && (image.width !== ARROW_POINTER.width || image.pixels.join() !== expected.join()); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      image = await xCursorImage(x!.display);
+    }
+    expect([image.width, image.height, image.hotX, image.hotY]).toEqual([ARROW_POINTER.width, ARROW_POINTER.height, ARROW_POINTER.hotX, ARROW_POINTER.hotY]);
+    expect(image.pixels.map((p) => p.toString(16))).toEqual(expected.map((p) => p.toString(16)));
+
+    const client = (await inspectClients(cli!))[0]!;
+    const ext = client['extensions'] as { negotiated: Record<string, boolean>; continuousUpdates: Record<string, unknown> };
+    expect(ext.negotiated['fence']).toBe(true);
+    expect(ext.negotiated['continuousUpdates']).toBe(true);
+    expect(ext.negotiated['extendedClipboard']).toBe(true);
+    expect(ext.continuousUpdates['enabled']).toBe(true);
+    expect(ext.continuousUpdates['lastAnsweredFence'] as number).toBeGreaterThan(1);
   });
 });

@@ -45,6 +45,8 @@ export type RfbTransport = Duplex & {
 
 /** Clipboard characters typed per event-loop turn by a paste. */
 export const PASTE_CHUNK_CHARS = 256;
+/** How long a Ctrl+Alt+P waits for clipboard text the client was asked for (Extended Clipboard). */
+export const PASTE_WAIT_MS = 2000;
 
 /** Options for a {@link VncConnection}. */
 export interface VncConnectionOptions {
@@ -114,6 +116,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   private clipboard = '';
   private challenge: Buffer | undefined;
   private pasting = false;
+  private pasteWaiting: NodeJS.Timeout | undefined;
   private _state: ConnectionState = 'handshake';
   private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0, pastes: 0, clipboards: 0 };
 
@@ -215,6 +218,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     const wasNormal = this._state === 'normal';
     this._state = 'closed';
     clearTimeout(this.handshakeTimer);
+    clearTimeout(this.pasteWaiting);
     // No stuck keys in the guest: release whatever this client still holds down.
     if (wasNormal) for (const k of this.keyboard.releaseAll()) this.options.input.send(k);
     this.updates.close();
@@ -324,9 +328,11 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
           this.log.limited('info', 'encodings-capped', 'SetEncodings list capped', { declared: ev.declared, kept: ev.encodings.length });
         }
         this.updates.setEncodings(ev.encodings);
+        // The fence and EndOfContinuousUpdates announcements go before any FramebufferUpdate:
+        // TigerVNC's viewer decides on continuous updates when its first update ends.
+        for (const reply of this.ext.setEncodings(ev.encodings, Date.now())) this.writeReply(reply);
         // Every SetEncodings that has it gets the QEMU extended key acknowledgement (as QEMU).
         if (ev.encodings.includes(Encoding.QEMU_EXTENDED_KEY_EVENT)) this.writeReply(pseudoRectUpdate(0, 0, 0, 0, Encoding.QEMU_EXTENDED_KEY_EVENT));
-        for (const reply of this.ext.setEncodings(ev.encodings, Date.now())) this.writeReply(reply);
         this.scheduleFlush();
         return;
       case 'updateRequest':
@@ -369,9 +375,11 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
           this.stats.clipboards++;
           this.log.debug('client clipboard (extended)', { chars: outcome.text.length });
         }
+        if (this.pasteWaiting && !this.ext.clipboard.awaitingProvide) this.startWaitingPaste();
         return;
       }
       case 'enableContinuousUpdates':
+        this.log.debug('continuous updates', { enable: ev.enable, x: ev.x, y: ev.y, w: ev.w, h: ev.h });
         if (ev.enable) {
           this.ext.flow.enable({ x: ev.x, y: ev.y, w: ev.w, h: ev.h });
           this.scheduleFlush();
@@ -385,6 +393,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
           this.log.limited('info', 'fence-oversized', 'fence with an oversized payload ignored', { bytes: ev.declared });
           return;
         }
+        this.log.debug('fence', { flags: `0x${ev.flags.toString(16)}`, bytes: ev.payload.length });
         const { reply, ok } = this.ext.fenceMessage(ev.flags, ev.payload, Date.now());
         if (!ok) throw new VncError(VncErrorCode.UNEXPECTED_FENCE, 'fence response answers no fence we sent');
         if (reply) this.writeReply(reply);
@@ -423,6 +432,11 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
    * is ignored.
    */
   private startPaste(): void {
+    if (this.ext.clipboard.awaitingProvide) {
+      // The client's new text is on its way (we asked for it): type it when it lands.
+      this.pasteWaiting ??= setTimeout(() => this.startWaitingPaste(), PASTE_WAIT_MS);
+      return;
+    }
     if (this.pasting) {
       this.log.limited('info', 'paste-busy', 'paste ignored: the previous one is still typing');
       return;
@@ -453,6 +467,14 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     step();
   }
 
+
+  /** Runs the paste that waited for clipboard text (or gave up waiting). */
+  private startWaitingPaste(): void {
+    clearTimeout(this.pasteWaiting);
+    this.pasteWaiting = undefined;
+    this.ext.clipboard.awaitingProvide = false;
+    if (!this.isClosed()) this.startPaste();
+  }
 
   /**
    * The queue limits: `soft` (hold updates back; about one frame in the client's format) and

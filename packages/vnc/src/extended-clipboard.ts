@@ -73,6 +73,11 @@ export interface ClipboardOutcome {
 export class ExtendedClipboard {
   /** Actions the client said it accepts (from its Caps); unknown until it sends them. */
   private clientActions: number | undefined;
+  /**
+   * True from our Request until the client's Provide: a Ctrl+Alt+P typed right after the client
+   * changed its clipboard arrives before the text does, so the paste waits for it.
+   */
+  awaitingProvide = false;
 
   /**
    * Handles one extended ClientCutText. `payload` is what follows the flags, `declared` its real
@@ -90,12 +95,14 @@ export class ExtendedClipboard {
       case ClipboardAction.NOTIFY:
         // Spec: without the client's caps, assume it can answer a request.
         if (formats & CLIPBOARD_FORMAT_TEXT && (this.clientActions === undefined || this.clientActions & ClipboardAction.REQUEST)) {
+          this.awaitingProvide = true;
           return { reply: serverCutTextExtended(ClipboardAction.REQUEST | CLIPBOARD_FORMAT_TEXT) };
         }
         return {};
       case ClipboardAction.PEEK:
         return { reply: serverCutTextExtended(ClipboardAction.NOTIFY) };
       case ClipboardAction.PROVIDE:
+        this.awaitingProvide = false;
         if (declared > payload.length) return { dropped: `provide of ${declared} compressed bytes is over the cap` };
         return provideText(formats, payload);
       default:

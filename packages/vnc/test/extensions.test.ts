@@ -12,6 +12,7 @@ import { deflateSync } from 'node:zlib';
 import { MouseButton, type KeyboardInput } from '@openvmm-vnc-ts/video-core';
 import { VncError, VncErrorCode } from '../src/errors.js';
 import { MAX_FENCES_IN_FLIGHT } from '../src/flow-control.js';
+import { PASTE_WAIT_MS } from '../src/connection.js';
 import { pasteSequence } from '../src/paste.js';
 import { MemFramebuffer } from './helpers/mem-fb.js';
 import { closeAll, delay, ready } from './helpers/server-fixture.js';
@@ -22,6 +23,7 @@ import {
   ENC_EXT_CLIPBOARD,
   ENC_EXT_MOUSE_BUTTONS,
   ENC_FENCE,
+  ENC_QEMU_EXT_KEY,
   ENC_RAW,
   type RfbTestClient,
   type ServerMessageRead,
@@ -94,6 +96,14 @@ describe('fences', () => {
     const answer = await expectKind(c, 'fence');
     expect(answer.flags).toBe(0x07);
     expect(Buffer.from(answer.payload).toString()).toBe('abc');
+  });
+
+  it('announces fences and continuous updates before any FramebufferUpdate (TigerVNC decides at its first update)', async () => {
+    const { c } = await ready(new MemFramebuffer(8, 8));
+    c.setEncodings([ENC_RAW, ENC_QEMU_EXT_KEY, ENC_EXT_MOUSE_BUTTONS, ENC_FENCE, ENC_CONTINUOUS_UPDATES]);
+    const kinds: string[] = [];
+    for (let i = 0; i < 4; i++) kinds.push((await c.readMessage()).kind);
+    expect(kinds).toEqual(['fence', 'endOfContinuousUpdates', 'update', 'update']);
   });
 
   it('ignores a fence whose payload is over 64 bytes, and keeps the stream in sync', async () => {
@@ -259,6 +269,34 @@ describe('Extended Clipboard', () => {
     await f.sink.waitFor(CTRL_ALT_PREFIX + expected.events.length);
     await delay(30);
     expect(f.sink.events.slice(CTRL_ALT_PREFIX)).toEqual(expected.events as KeyboardInput[]);
+  });
+
+  it('a Ctrl+Alt+P that arrives between Notify and Provide waits for the new text (and gives up after a while)', async () => {
+    const { f, c } = await ready(new MemFramebuffer(8, 8));
+    c.setEncodings([ENC_RAW, ENC_EXT_CLIPBOARD]);
+    await expectKind(c, 'cutText');
+    c.write(provideText('old'));
+    c.write(extCutTextMsg((1 << 27) | 1)); // Notify: the client's clipboard changed
+    paste(c); // the browser's paste button sends the keys right away
+    await expectKind(c, 'cutText'); // our Request
+    await delay(100);
+    expect(f.sink.events).toHaveLength(CTRL_ALT_PREFIX); // nothing typed yet
+    c.write(provideText('new'));
+    const expected = pasteSequence('new');
+    await f.sink.waitFor(CTRL_ALT_PREFIX + expected.events.length);
+    await delay(30);
+    expect(f.sink.events.slice(CTRL_ALT_PREFIX)).toEqual(expected.events);
+    // A client that never provides: the paste types what we have after PASTE_WAIT_MS.
+    c.key(false, 0x70);
+    c.key(false, 0xffe9);
+    c.key(false, 0xffe3);
+    await f.sink.waitFor(CTRL_ALT_PREFIX + expected.events.length + 2);
+    const before = f.sink.events.length;
+    c.write(extCutTextMsg((1 << 27) | 1));
+    await expectKind(c, 'cutText');
+    paste(c);
+    await f.sink.waitFor(before + CTRL_ALT_PREFIX + expected.events.length, PASTE_WAIT_MS + 2000);
+    expect(f.sink.events.slice(before + CTRL_ALT_PREFIX)).toEqual(expected.events);
   });
 
   it('drops a decompression bomb and an over-cap payload with a log line, keeping the connection and the old text', async () => {

@@ -3,6 +3,7 @@
  * command). Each runs with a timeout so a hung client fails the test instead of hanging it.
  */
 
+import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,4 +70,19 @@ export async function startXvfb(): Promise<XDisplay> {
 export async function xrun(display: string, cmd: string, args: readonly string[]): Promise<string> {
   const { stdout } = await execFileP(cmd, [...args], { timeout: 20_000, env: { ...process.env, DISPLAY: display } });
   return stdout;
+}
+
+/** A cursor image as the X server holds it: pre-multiplied ARGB, one value per pixel. */
+export interface XCursorImage {
+  readonly width: number;
+  readonly height: number;
+  readonly hotX: number;
+  readonly hotY: number;
+  readonly pixels: number[];
+}
+
+/** The X server's current cursor image on `display` (XFixesGetCursorImage, via python3 ctypes). */
+export async function xCursorImage(display: string): Promise<XCursorImage> {
+  const script = fileURLToPath(new URL('./xfixes-cursor.py', import.meta.url));
+  return JSON.parse(await xrun(display, 'python3', [script])) as XCursorImage;
 }
