@@ -9,7 +9,7 @@
  * Cursor images are kept as {@link CursorImage}: one `0xAARRGGBB` word per pixel. They come from
  * the guest's pointer shape ({@link cursorFromPointerShape}: colour ARGB or monochrome AND/XOR
  * masks) or from {@link DEFAULT_CURSOR}, the fixed arrow OpenVMM sends when the guest has given
- * no shape. The Cursor With Alpha variant (-314) is not implemented.
+ * no shape. Clients that take Cursor With Alpha (-314) get `cursor-alpha.ts` instead.
  */
 
 import type { PointerShape } from '@openvmm-vnc-ts/video-core';
