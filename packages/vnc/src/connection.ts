@@ -118,7 +118,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   private pasting = false;
   private pasteWaiting: NodeJS.Timeout | undefined;
   private _state: ConnectionState = 'handshake';
-  private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0, pastes: 0, clipboards: 0 };
+  private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0, pastes: 0, pasteSkipped: 0, clipboards: 0 };
 
   constructor(
     /** The client's transport. */
@@ -455,6 +455,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
       // The Shift keys as held now: the user may release them while a long paste types.
       const seq = pasteSequence(text.slice(next, end), this.keyboard.shiftState);
       skipped += seq.skipped;
+      this.stats.pasteSkipped += seq.skipped;
       for (const k of seq.events) this.options.input.send(k);
       next = end;
       if (next < text.length) {

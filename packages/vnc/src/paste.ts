@@ -10,7 +10,11 @@
  *   not Enter): Windows Alt+Numpad entry with a leading 0, which selects the ANSI code page
  *   (CP-1252): Alt (38) make, then each digit's keypad key pressed and released, then Alt
  *   break. The digits are "0" followed by the decimal value (ö, 246: 0 2 4 6).
- * - U+0100 and above: skipped and counted.
+ * - U+0100 and above, where Windows can still type it ({@link ANSI_EXTRAS}: the euro sign, curly
+ *   quotes, dashes and the other CP-1252 characters, Alt+0 and the byte; {@link OEM_EXTRAS}: the
+ *   CP-437 box drawing, Greek and maths glyphs, Alt and the byte without the leading 0).
+ * - Anything else (most of Unicode, e.g. CJK or emoji): skipped and counted; the connection logs
+ *   the count. No key sequence of the synthetic keyboard can produce those characters.
  *
  * This only types correctly on Windows guests (Alt+Numpad), with a US layout for the ASCII part.
  * The caller sends {@link MODIFIER_RELEASE_BEFORE_PASTE} first (the translator's paste result
@@ -19,6 +23,7 @@
 
 import type { KeyboardInput } from '@openvmm-vnc-ts/video-core';
 import { type ShiftState, usKeyEvents } from './keyboard.js';
+import { ANSI_EXTRAS, OEM_EXTRAS } from './codepage-table.js';
 import { keysymEntry } from './keysym-table.js';
 
 export { MODIFIER_RELEASE_BEFORE_PASTE } from './keyboard.js';
@@ -32,7 +37,7 @@ const ALT_L = 0x38;
 export interface PasteSequence {
   /** Scancode events that type the text. */
   readonly events: KeyboardInput[];
-  /** Code points that could not be typed (U+0100 and above), each counted once. */
+  /** Code points that could not be typed (no key and no Alt+Numpad code), each counted once. */
   readonly skipped: number;
 }
 
@@ -56,17 +61,26 @@ export function pasteSequence(text: string, shift: ShiftState = NO_SHIFT): Paste
       const entry = keysymEntry(cp)!;
       events.push(...usKeyEvents(entry, true, shift), ...usKeyEvents(entry, false, shift));
     } else if (cp < 0x100) {
-      events.push(key(ALT_L, true));
-      for (const d of `0${cp}`) {
-        const code = NUMPAD_DIGIT_SCANCODES[d.charCodeAt(0) - 0x30]!;
-        events.push(key(code, true), key(code, false));
-      }
-      events.push(key(ALT_L, false));
+      altNumpad(events, `0${cp}`);
+    } else if (ANSI_EXTRAS.has(cp)) {
+      altNumpad(events, `0${ANSI_EXTRAS.get(cp)!}`);
+    } else if (OEM_EXTRAS.has(cp)) {
+      altNumpad(events, `${OEM_EXTRAS.get(cp)!}`);
     } else {
       skipped++;
     }
   }
   return { events, skipped };
+}
+
+/** Alt held while `digits` are typed on the keypad. */
+function altNumpad(events: KeyboardInput[], digits: string): void {
+  events.push(key(ALT_L, true));
+  for (const d of digits) {
+    const code = NUMPAD_DIGIT_SCANCODES[d.charCodeAt(0) - 0x30]!;
+    events.push(key(code, true), key(code, false));
+  }
+  events.push(key(ALT_L, false));
 }
 
 /** Decodes ClientCutText bytes the way OpenVMM does: Latin-1, one byte per code point. */

@@ -52,8 +52,17 @@ describe('pasteSequence', () => {
     expect(NUMPAD_DIGIT_SCANCODES).toEqual([0x52, 0x4f, 0x50, 0x51, 0x4b, 0x4c, 0x4d, 0x47, 0x48, 0x49]);
   });
 
-  it('skips and counts code points from U+0100, astral ones once each', () => {
-    expect(pasteSequence('€a😀b')).toEqual({ events: [...tap(0x1e), ...tap(0x30)], skipped: 2 });
+  it('types CP-1252 extras as Alt+0 and the byte, CP-437 glyphs as Alt and the byte', () => {
+    expect(pasteSequence('€').events).toEqual(altNumpad(0x52, 0x4f, 0x50, 0x48)); // 0 1 2 8
+    expect(pasteSequence('\u201c').events).toEqual(altNumpad(0x52, 0x4f, 0x4b, 0x47)); // left double quote: 0 1 4 7
+    expect(pasteSequence('\u2014').events).toEqual(altNumpad(0x52, 0x4f, 0x4c, 0x4f)); // em dash: 0 1 5 1
+    expect(pasteSequence('π').events).toEqual(altNumpad(0x50, 0x50, 0x47)); // CP-437 227: 2 2 7
+    expect(pasteSequence('≤').events).toEqual(altNumpad(0x50, 0x4b, 0x51)); // CP-437 243: 2 4 3
+    expect(pasteSequence('\u2500').events).toEqual(altNumpad(0x4f, 0x49, 0x4d)); // box drawing, CP-437 196: 1 9 6
+  });
+
+  it('skips and counts what no key or Alt code can type, astral code points once each', () => {
+    expect(pasteSequence('中a😀b\u0101')).toEqual({ events: [...tap(0x1e), ...tap(0x30)], skipped: 3 });
     expect(pasteSequence('')).toEqual({ events: [], skipped: 0 });
   });
 
