@@ -342,6 +342,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         this.updateRequested = true;
         if (!ev.incremental) {
           this.updates.dirty.markRect(ev.x, ev.y, ev.x + ev.w, ev.y + ev.h);
+          this.updates.requestLayout();
           this.pendingSources.add('full');
         }
         this.scheduleFlush();

@@ -55,6 +55,8 @@ export class UpdateBuilder {
   private cursor: CursorImage = DEFAULT_CURSOR;
   private cursorPending = false;
   private namePending = false;
+  /** The screen layout (ExtendedDesktopSize, reason "server") is due: new -308 client, or a non-incremental request. */
+  private layoutPending = false;
   private leds: LedState | undefined;
   private ledsPending = false;
 
@@ -107,8 +109,18 @@ export class UpdateBuilder {
       this.cursorPending = true;
     }
     if (this.encodings.has(Encoding.DESKTOP_NAME) && !had.has(Encoding.DESKTOP_NAME)) this.namePending = true;
+    if (this.encodings.has(Encoding.EXTENDED_DESKTOP_SIZE) && !had.has(Encoding.EXTENDED_DESKTOP_SIZE)) this.layoutPending = true;
     if (this.encodings.has(LED_STATE_ENCODING) && !had.has(LED_STATE_ENCODING) && this.leds) this.ledsPending = true;
     this.log.debug('encodings', { list: list.map(encodingName).join(','), using: encodingName(chosen) });
+  }
+
+  /**
+   * A non-incremental request: a client that takes ExtendedDesktopSize gets the screen layout
+   * again with the next update (as TigerVNC does; noVNC learns from it that the server speaks
+   * ExtendedDesktopSize).
+   */
+  requestLayout(): void {
+    if (this.encodings.has(Encoding.EXTENDED_DESKTOP_SIZE)) this.layoutPending = true;
   }
 
   /** A new pointer shape from the guest; sent to clients that take the Cursor pseudo-encoding. */
@@ -127,7 +139,7 @@ export class UpdateBuilder {
 
   /** True when the next {@link UpdateBuilder.build} has something to send. */
   hasPending(): boolean {
-    return this.cursorPending || this.namePending || this.ledsPending || this.fb.width !== this.width || this.fb.height !== this.height || !this.dirty.isEmpty();
+    return this.cursorPending || this.namePending || this.ledsPending || this.layoutPending || this.fb.width !== this.width || this.fb.height !== this.height || !this.dirty.isEmpty();
   }
 
   /**
@@ -139,7 +151,7 @@ export class UpdateBuilder {
     if (fb.width !== this.width || fb.height !== this.height) return this.buildResize();
     if (!this.hasPending()) return { kind: 'none' };
     let rects = this.dirty.isEmpty() ? [] : this.dirty.toRects(this.rects);
-    const pseudo = Number(this.cursorPending) + Number(this.namePending) + Number(this.ledsPending && this.leds !== undefined);
+    const pseudo = Number(this.cursorPending) + Number(this.namePending) + Number(this.ledsPending && this.leds !== undefined) + Number(this.layoutPending);
     if (rects.length > MAX_RECTS_PER_UPDATE - pseudo) rects = [{ x: 0, y: 0, w: fb.width, h: fb.height }];
     const out = this.out;
     out.reset();
@@ -157,6 +169,11 @@ export class UpdateBuilder {
     if (this.namePending) {
       encodeDesktopName(out, this.name);
       this.namePending = false;
+      count++;
+    }
+    if (this.layoutPending) {
+      encodeExtendedDesktopSize(out, { reason: DesktopSizeReason.SERVER, status: DesktopSizeStatus.OK, width: fb.width, height: fb.height, screens: singleScreen(fb.width, fb.height) });
+      this.layoutPending = false;
       count++;
     }
     if (this.ledsPending && this.leds) {

@@ -21,6 +21,7 @@ import {
   ENC_CURSOR,
   ENC_CURSOR_WITH_ALPHA,
   ENC_EXT_CLIPBOARD,
+  ENC_EXT_DESKTOP_SIZE,
   ENC_EXT_MOUSE_BUTTONS,
   ENC_FENCE,
   ENC_QEMU_EXT_KEY,
@@ -360,5 +361,34 @@ describe('Cursor With Alpha', () => {
     c.requestUpdate(true, 0, 0, 8, 8);
     const again = await expectKind(c, 'update');
     expect(again.rects.map((r) => r.encoding)).toContain(ENC_CURSOR);
+  });
+});
+
+describe('ExtendedDesktopSize layout announcements', () => {
+  it('sends the layout (reason server, status OK) once -308 appears and with every non-incremental request, never with incremental ones', async () => {
+    const fb = new MemFramebuffer(40, 30);
+    const { c, conn } = await ready(fb);
+    const layouts = (rects: { encoding: number }[]): number => rects.filter((r) => r.encoding === ENC_EXT_DESKTOP_SIZE).length;
+    c.setEncodings([ENC_RAW, ENC_EXT_DESKTOP_SIZE]);
+    c.requestUpdate(false, 0, 0, 40, 30);
+    const first = await expectKind(c, 'update');
+    expect(layouts(first.rects)).toBe(1);
+    const rect = first.rects.find((r) => r.encoding === ENC_EXT_DESKTOP_SIZE)!;
+    expect([rect.x, rect.y, rect.w, rect.h]).toEqual([0, 0, 40, 30]); // x = reason 0 (server), y = status 0
+    expect(rect.screens).toHaveLength(1);
+    expect(first.rects.some((r) => r.encoding === ENC_RAW)).toBe(true);
+    conn.markDirty(0, 0, 1, 1);
+    c.requestUpdate(true, 0, 0, 40, 30);
+    expect(layouts((await expectKind(c, 'update')).rects)).toBe(0);
+    c.requestUpdate(false, 0, 0, 10, 10);
+    expect(layouts((await expectKind(c, 'update')).rects)).toBe(1);
+  });
+
+  it('a client without -308 never gets one', async () => {
+    const { c } = await ready(new MemFramebuffer(40, 30));
+    c.setEncodings([ENC_RAW]);
+    c.requestUpdate(false, 0, 0, 40, 30);
+    const u = await expectKind(c, 'update');
+    expect(u.rects.map((r) => r.encoding)).toEqual([ENC_RAW]);
   });
 });
