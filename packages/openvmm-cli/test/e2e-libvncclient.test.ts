@@ -60,7 +60,7 @@ let shots = 0;
 
 /** The server's `using=` from the `encodings` debug lines printed after `from` (waits a little for the log). */
 async function serverEncodingsAfter(from: number): Promise<string[]> {
-  const deadline = Date.now() + 2_000;
+  const deadline = Date.now() + 10_000; // a guard only: returns as soon as the line is there
   for (;;) {
     const found = [...cli!.output().slice(from).matchAll(/\bencodings\b[^\n]*\busing=(\w+)/g)].map((m) => m[1]!);
     if (found.length > 0 || Date.now() > deadline) return found;
