@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { DEMO_CONSOLE_BG, DEMO_CONSOLE_FG, DEMO_STATUS_BG, DEMO_STATUS_FG } from '@openvmm-vnc-ts/video-core';
 import { type Browser, launchChromium } from './helpers/browser.js';
-import { type CliProcess, freePort, startCli } from './helpers/cli-process.js';
+import { type CliProcess, freePort, inspectClients, startCli } from './helpers/cli-process.js';
 import { type Picture, diffCount, expectedTestCard, findPicture, renderText } from './helpers/images.js';
 
 let cli: CliProcess | undefined;
@@ -66,20 +66,6 @@ async function guestShows(page: Page, texts: string | string[], fg = DEMO_CONSOL
     await page.waitForTimeout(200);
   }
   return false;
-}
-
-/** The server's per-client state, printed by the CLI on SIGUSR2. */
-async function inspectClients(proc: CliProcess): Promise<Record<string, unknown>[]> {
-  const mark = proc.output().length;
-  proc.proc.kill('SIGUSR2');
-  for (let i = 0; i < 100; i++) {
-    const out = proc.output().slice(mark);
-    const start = out.indexOf('{\n  "vnc"');
-    const end = out.indexOf('\n}\n', start);
-    if (start >= 0 && end > start) return (JSON.parse(out.slice(start, end + 2)) as { vnc: { clients: Record<string, unknown>[] } }).vnc.clients;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no inspect output:\n${proc.output().slice(mark)}`);
 }
 
 /** The demo's status-line mouse text for guest pixel (x, y) and buttons, within +-1 px (CSS scaling rounds). */

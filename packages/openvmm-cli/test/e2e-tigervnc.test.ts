@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ARROW_POINTER, DEMO_CONSOLE_BG, DEMO_CONSOLE_FG, demoLayout } from '@openvmm-vnc-ts/video-core';
-import { type CliProcess, exited, freePort, startCli } from './helpers/cli-process.js';
+import { type CliProcess, exited, freePort, inspectClients, startCli } from './helpers/cli-process.js';
 import { type XDisplay, gvnccapture, scratchDir, startXvfb, xCursorImage, xrun } from './helpers/clients.js';
 import { type Picture, findPicture, readPng, renderText } from './helpers/images.js';
 
@@ -74,20 +74,6 @@ async function demoInViewer(): Promise<number> {
   await xrun(x.display, 'xdotool', ['windowfocus', '--sync', win]);
   await xrun(x.display, 'xdotool', ['mousemove', '--window', win, '200', '150']);
   return port;
-}
-
-/** The server's per-client state, printed by the CLI on SIGUSR2. */
-async function inspectClients(proc: CliProcess): Promise<Record<string, unknown>[]> {
-  const mark = proc.output().length;
-  proc.proc.kill('SIGUSR2');
-  for (let i = 0; i < 100; i++) {
-    const out = proc.output().slice(mark);
-    const start = out.indexOf('{\n  "vnc"');
-    const end = out.indexOf('\n}\n', start);
-    if (start >= 0 && end > start) return (JSON.parse(out.slice(start, end + 2)) as { vnc: { clients: Record<string, unknown>[] } }).vnc.clients;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no inspect output:\n${proc.output().slice(mark)}`);
 }
 
 /** The demo arrow as pre-multiplied ARGB words (what X keeps for an ARGB cursor). */

@@ -107,3 +107,17 @@ export function pinnedPnpm(): [string, string[]] {
   const probe = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
   return probe.status === 0 && probe.stdout.trim() === pinned ? ['pnpm', []] : ['npx', ['--yes', `pnpm@${pinned}`]];
 }
+
+/** The server's per-client state (`inspect()`), which the CLI prints on SIGUSR2. */
+export async function inspectClients(proc: CliProcess): Promise<Record<string, unknown>[]> {
+  const mark = proc.output().length;
+  proc.proc.kill('SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    const out = proc.output().slice(mark);
+    const start = out.indexOf('{\n  "vnc"');
+    const end = out.indexOf('\n}\n', start);
+    if (start >= 0 && end > start) return (JSON.parse(out.slice(start, end + 2)) as { vnc: { clients: Record<string, unknown>[] } }).vnc.clients;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no inspect output:\n${proc.output().slice(mark)}`);
+}

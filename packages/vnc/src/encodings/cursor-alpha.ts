@@ -12,8 +12,7 @@
 
 import type { ByteWriter } from '../byte-writer.js';
 import { Encoding } from '../rfb.js';
-import type { CursorImage } from './cursor.js';
-import { writeRectHeader } from './encoder.js';
+import { type CursorImage, writeCursorHeader } from './cursor.js';
 
 /** Multiplies an 8-bit channel by an 8-bit alpha, rounded (exact for 0 and 255). */
 function premultiply(c: number, a: number): number {
@@ -23,12 +22,8 @@ function premultiply(c: number, a: number): number {
 
 /** Appends one Cursor With Alpha rect (header, encoding, pre-multiplied BGRA pixels) for `image`. */
 export function encodeCursorWithAlpha(image: CursorImage, out: ByteWriter): void {
-  const { width: w, height: h, pixels } = image;
-  const n = w * h;
-  if (pixels.length < n) throw new RangeError(`cursor has ${pixels.length} pixels, needs ${n}`);
-  const hotX = w > 0 ? Math.min(Math.max(image.hotX, 0), w - 1) : 0;
-  const hotY = h > 0 ? Math.min(Math.max(image.hotY, 0), h - 1) : 0;
-  writeRectHeader(out, hotX, hotY, w, h, Encoding.CURSOR_WITH_ALPHA);
+  const { pixels } = image;
+  const n = writeCursorHeader(image, Encoding.CURSOR_WITH_ALPHA, out);
   out.i32(Encoding.RAW);
   const off = out.reserve(n * 4);
   const dst = out.bytes;

@@ -45,6 +45,20 @@ export function cursorRectLength(image: CursorImage, bytesPerPixel: number): num
 }
 
 /**
+ * Writes the rect header of a cursor pseudo-rect (x/y = hotspot, clamped into the image; w/h =
+ * size) after checking the image has its pixels; returns the pixel count.
+ */
+export function writeCursorHeader(image: CursorImage, encoding: number, out: ByteWriter): number {
+  const { width: w, height: h } = image;
+  const n = w * h;
+  if (image.pixels.length < n) throw new RangeError(`cursor has ${image.pixels.length} pixels, needs ${n}`);
+  const hotX = w > 0 ? Math.min(Math.max(image.hotX, 0), w - 1) : 0;
+  const hotY = h > 0 ? Math.min(Math.max(image.hotY, 0), h - 1) : 0;
+  writeRectHeader(out, hotX, hotY, w, h, encoding);
+  return n;
+}
+
+/**
  * Appends one Cursor pseudo-encoding rect (header included) for `image` to `out`, pixels in
  * `converter`'s format. Pixels whose alpha is below {@link CURSOR_ALPHA_THRESHOLD} are masked
  * out (their colour bytes are still sent, as the protocol requires). The hotspot is clamped
@@ -52,11 +66,7 @@ export function cursorRectLength(image: CursorImage, bytesPerPixel: number): num
  */
 export function encodeCursor(image: CursorImage, converter: PixelConverter, out: ByteWriter): void {
   const { width: w, height: h, pixels } = image;
-  const n = w * h;
-  if (pixels.length < n) throw new RangeError(`cursor has ${pixels.length} pixels, needs ${n}`);
-  const hotX = w > 0 ? Math.min(Math.max(image.hotX, 0), w - 1) : 0;
-  const hotY = h > 0 ? Math.min(Math.max(image.hotY, 0), h - 1) : 0;
-  writeRectHeader(out, hotX, hotY, w, h, Encoding.CURSOR);
+  const n = writeCursorHeader(image, Encoding.CURSOR, out);
   if (scratch.length < n * 4) scratch = new Uint8Array(n * 4);
   for (let i = 0, s = 0; i < n; i++, s += 4) {
     const p = pixels[i]!;
