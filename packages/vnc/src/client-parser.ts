@@ -45,12 +45,14 @@ export interface ParserExtensions {
 }
 
 /** What the parser expects next. */
-export type ParserPhase = 'version' | 'securityType' | 'vncAuthResponse' | 'clientInit' | 'normal';
+export type ParserPhase = 'version' | 'securityType' | 'vencryptVersion' | 'vencryptSubtype' | 'tls' | 'vncAuthResponse' | 'clientInit' | 'normal';
 
 /** One parsed client message. */
 export type ClientEvent =
   | { readonly type: 'version'; readonly version: RfbVersion }
   | { readonly type: 'securityType'; readonly securityType: number }
+  | { readonly type: 'vencryptVersion'; readonly major: number; readonly minor: number }
+  | { readonly type: 'vencryptSubtype'; readonly subtype: number }
   | { readonly type: 'vncAuthResponse'; readonly response: Uint8Array }
   | { readonly type: 'clientInit'; readonly shared: boolean }
   | { readonly type: 'setPixelFormat'; readonly format: PixelFormat }
@@ -91,6 +93,14 @@ export class ClientParser {
     return this.buf.length;
   }
 
+  /**
+   * Removes and returns every byte received but not parsed (what a client sent ahead of a
+   * transport switch, such as its TLS ClientHello right behind the VeNCrypt subtype).
+   */
+  takeBuffered(): Uint8Array {
+    return this.buf.read(this.buf.length).slice();
+  }
+
   /** Feeds received bytes. Throws {@link VncError} when the receive buffer cap is exceeded. */
   push(chunk: Uint8Array): void {
     this.buf.push(chunk);
@@ -118,6 +128,15 @@ export class ClientParser {
       case 'securityType':
         if (b.length < 1) return undefined;
         return { type: 'securityType', securityType: b.readU8() };
+      case 'vencryptVersion':
+        if (b.length < 2) return undefined;
+        return { type: 'vencryptVersion', major: b.readU8(), minor: b.readU8() };
+      case 'vencryptSubtype':
+        if (b.length < 4) return undefined;
+        return { type: 'vencryptSubtype', subtype: b.readU32() };
+      case 'tls':
+        // The transport is being switched to TLS: the bytes belong to the TLS layer.
+        return undefined;
       case 'vncAuthResponse':
         if (b.length < 16) return undefined;
         return { type: 'vncAuthResponse', response: b.read(16).slice() };

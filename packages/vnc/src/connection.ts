@@ -1,7 +1,8 @@
 /**
  * `VncConnection`: the whole RFB conversation with one client over one socket.
  *
- * Handshake (3.3/3.7/3.8; security None, or VNC Authentication with a password), then the
+ * Handshake (3.3/3.7/3.8; security None, or VNC Authentication with a password, either also
+ * inside VeNCrypt TLS when TLS is configured: `vencrypt.ts`), then the
  * normal phase: the client's pixel format and encodings, its update requests (or continuous
  * updates, paced by fences: `flow-control.ts`), its keyboard and pointer events forwarded to the
  * guest, and its clipboard (plain or extended, typed into the guest on Ctrl+Alt+P). The
@@ -34,6 +35,17 @@ import { pseudoRectUpdate, securityResult, securityType33, securityTypes, server
 import { UpdateBuilder } from './update-builder.js';
 import { newVncAuthChallenge, verifyVncAuth } from './vnc-auth.js';
 import { SERVER_PIXEL_FORMAT } from './pixel-format.js';
+import {
+  type SecurityOffer,
+  type VncTlsContexts,
+  innerSecurityType,
+  isX509Subtype,
+  securityOffer,
+  startServerTls,
+  vencryptServerVersion,
+  vencryptSubtypeList,
+  vencryptSubtypeName,
+} from './vencrypt.js';
 
 /** What a connection needs from its transport: a TCP socket, or a WebSocket stream that acts like one. */
 export type RfbTransport = Duplex & {
@@ -66,6 +78,13 @@ export interface VncConnectionOptions {
    * fails (an address over its failure budget cannot guess on connections opened earlier).
    */
   isAuthBlocked?: () => boolean;
+  /** TLS contexts: when set, VeNCrypt (security type 19) is offered (see `securityOffer`). */
+  tls?: VncTlsContexts;
+  /**
+   * With `tls`: whether None / VNC Authentication may also be offered outside TLS. Default true;
+   * the coordinator allows it only to loopback peers and to already-encrypted transports (wss).
+   */
+  plainSecurity?: boolean;
   /** Logger; default silent. */
   logger?: Logger;
   /** Close the connection if the handshake is not done within this time (ms). Default 10000. */
@@ -117,28 +136,38 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   private challenge: Buffer | undefined;
   private pasting = false;
   private pasteWaiting: NodeJS.Timeout | undefined;
+  /** The transport: the accepted socket, then the TLS socket over it once VeNCrypt starts. */
+  private transport: RfbTransport;
+  /** The VeNCrypt subtype while its TLS handshake runs (undefined before and after). */
+  private tlsPending: number | undefined;
+  /** The VeNCrypt subtype in use, for diagnostics. */
+  private tlsSubtype: number | undefined;
+  private readonly onTransportData = (chunk: Buffer): void => this.onData(chunk);
+  private readonly onTransportDrain = (): void => {
+    this.backedUp = false;
+    this.scheduleFlush();
+  };
+  private readonly onTransportError = (err: NodeJS.ErrnoException): void => {
+    if (this.tlsPending !== undefined) this.close(new VncError(VncErrorCode.TLS_HANDSHAKE_FAILED, `TLS handshake failed: ${err.message}`));
+    else this.close(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : err);
+  };
+  private readonly onTransportClose = (): void => {
+    if (this.tlsPending !== undefined) this.close(new VncError(VncErrorCode.TLS_HANDSHAKE_FAILED, 'connection closed during the TLS handshake'));
+    else this.close();
+  };
   private _state: ConnectionState = 'handshake';
   private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0, pastes: 0, pasteSkipped: 0, clipboards: 0 };
 
-  constructor(
-    /** The client's transport. */
-    readonly socket: RfbTransport,
-    private readonly options: VncConnectionOptions,
-  ) {
+  constructor(socket: RfbTransport, private readonly options: VncConnectionOptions) {
     super();
+    this.transport = socket;
     this.log = options.logger ?? silentLogger;
     this.keyboard = new KeyboardTranslator((keysym) =>
       this.log.limited('debug', 'unmapped-keysym', 'keysym has no US scancode; dropped', { keysym: `0x${keysym.toString(16)}` }),
     );
     this.updates = new UpdateBuilder(options.framebuffer, this.desktopName, this.log);
     socket.setNoDelay?.(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err: NodeJS.ErrnoException) => this.close(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : err));
-    socket.on('close', () => this.close());
-    socket.on('drain', () => {
-      this.backedUp = false;
-      this.scheduleFlush();
-    });
+    this.listen(socket);
     this.handshakeTimer = setTimeout(
       () => this.close(new VncError(VncErrorCode.HANDSHAKE_TIMEOUT, 'handshake not completed in time')),
       options.handshakeTimeoutMs ?? 10_000,
@@ -157,9 +186,21 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     return this.options.name ?? 'OpenVMM VM';
   }
 
-  /** The one security type offered: VNC Authentication with a password, None without. */
-  private get offeredSecurity(): number {
-    return this.options.password !== undefined ? SecurityType.VNC_AUTH : SecurityType.NONE;
+  /** The client's transport: the accepted socket, or the TLS socket over it after VeNCrypt. */
+  get socket(): RfbTransport {
+    return this.transport;
+  }
+
+  /** What this connection is offered (`securityOffer` in `vencrypt.ts` has the policy). */
+  private get offer(): SecurityOffer {
+    return securityOffer({ password: this.options.password !== undefined, tls: this.options.tls !== undefined, plain: this.options.plainSecurity ?? true });
+  }
+
+  private listen(socket: RfbTransport): void {
+    socket.on('data', this.onTransportData);
+    socket.on('error', this.onTransportError);
+    socket.on('close', this.onTransportClose);
+    socket.on('drain', this.onTransportDrain);
   }
 
   /** Bytes of one full frame in the client's pixel format. */
@@ -240,6 +281,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     return {
       state: this._state,
       version: this.version,
+      tls: this.tlsSubtype === undefined ? undefined : vencryptSubtypeName(this.tlsSubtype),
       remote: `${this.socket.remoteAddress}:${this.socket.remotePort}`,
       pixelFormat: conv.native ? 'native' : { ...conv.format },
       encodings: [...this.updates.clientEncodings].map(encodingName),
@@ -269,26 +311,51 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     switch (ev.type) {
       case 'version': {
         this.version = ev.version;
-        const offered = this.offeredSecurity;
+        const offer = this.offer;
         if (ev.version === '3.3') {
-          // RFB 3.3: the server decides the security type.
-          this.write(securityType33(offered));
-          this.startSecurity(offered);
+          // RFB 3.3: the server decides the security type (and 3.3 has no VeNCrypt).
+          if (offer.type33 === undefined) {
+            const reason = 'this server requires TLS (VeNCrypt, RFB 3.7 or later)';
+            this.write(securityType33(0, reason));
+            throw new VncError(VncErrorCode.TLS_REQUIRED, `RFB 3.3 client refused: ${reason}`);
+          }
+          this.write(securityType33(offer.type33));
+          this.startSecurity(offer.type33);
         } else {
-          this.write(securityTypes([offered]));
+          this.write(securityTypes(offer.types));
           this.parser.phase = 'securityType';
         }
         return;
       }
       case 'securityType': {
-        const offered = this.offeredSecurity;
-        if (ev.securityType !== offered) {
+        if (!this.offer.types.includes(ev.securityType)) {
           if (this.version === '3.8') this.write(securityResult(false, `security type ${ev.securityType} was not offered`));
           throw new VncError(VncErrorCode.UNSUPPORTED_SECURITY_TYPE, `client chose security type ${ev.securityType}`);
         }
-        this.startSecurity(offered);
+        if (ev.securityType === SecurityType.VENCRYPT) {
+          this.write(vencryptServerVersion());
+          this.parser.phase = 'vencryptVersion';
+          return;
+        }
+        this.startSecurity(ev.securityType);
         return;
       }
+      case 'vencryptVersion':
+        if (ev.major !== 0 || ev.minor !== 2) {
+          this.write(Buffer.from([1]));
+          throw new VncError(VncErrorCode.VENCRYPT_VERSION, `unsupported VeNCrypt version ${ev.major}.${ev.minor} (only 0.2)`);
+        }
+        this.write(vencryptSubtypeList(this.offer.subtypes));
+        this.parser.phase = 'vencryptSubtype';
+        return;
+      case 'vencryptSubtype':
+        if (!this.offer.subtypes.includes(ev.subtype)) {
+          this.write(Buffer.from([0]));
+          throw new VncError(VncErrorCode.UNSUPPORTED_VENCRYPT_SUBTYPE, `client chose VeNCrypt subtype ${ev.subtype}, not offered`);
+        }
+        this.write(Buffer.from([1]));
+        this.startTls(ev.subtype);
+        return;
       case 'vncAuthResponse': {
         const ok = !this.options.isAuthBlocked?.() && verifyVncAuth(this.challenge!, ev.response, this.options.password!);
         this.challenge = undefined;
@@ -406,6 +473,35 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         this.writeReply(this.updates.refuseDesktopSize());
         return;
     }
+  }
+
+  /**
+   * Moves the connection onto TLS after the VeNCrypt accept byte: the accepted socket's
+   * listeners go, bytes the client sent ahead (its ClientHello) go back into that socket for the
+   * TLS layer to read first, and once the handshake is done the inner security starts in TLS.
+   */
+  private startTls(subtype: number): void {
+    const raw = this.transport;
+    const tlsContexts = this.options.tls!;
+    raw.off('data', this.onTransportData);
+    raw.off('drain', this.onTransportDrain);
+    raw.off('close', this.onTransportClose);
+    raw.pause();
+    const ahead = this.parser.takeBuffered();
+    if (ahead.length > 0) raw.unshift(ahead);
+    this.log.debug('VeNCrypt accepted; TLS handshake starts', { subtype: vencryptSubtypeName(subtype), bytesAhead: ahead.length });
+    this.parser.phase = 'tls';
+    this.tlsPending = subtype;
+    const tlsSocket = startServerTls(raw, isX509Subtype(subtype) ? tlsContexts.x509 : tlsContexts.anonymous);
+    this.transport = tlsSocket;
+    this.listen(tlsSocket);
+    tlsSocket.once('secure', () => {
+      if (this.isClosed()) return;
+      this.tlsPending = undefined;
+      this.tlsSubtype = subtype;
+      this.log.debug('TLS established', { subtype: vencryptSubtypeName(subtype), protocol: tlsSocket.getProtocol(), cipher: tlsSocket.getCipher().name });
+      this.startSecurity(innerSecurityType(subtype));
+    });
   }
 
   /** After the security type is agreed: None goes on to ClientInit, VNC Authentication challenges. */

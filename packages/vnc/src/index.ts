@@ -31,4 +31,5 @@ export * from './led-state.js';
 export * from './desktop-size.js';
 export * from './update-builder.js';
 export * from './vnc-auth.js';
+export * from './vencrypt.js';
 export * from './encodings/zrle.js';

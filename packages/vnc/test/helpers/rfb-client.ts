@@ -133,6 +133,22 @@ export class RfbTestClient {
     });
   }
 
+  /** A client over an already connected socket (e.g. a TLS socket after VeNCrypt). */
+  static adopt(socket: net.Socket): RfbTestClient {
+    return new RfbTestClient(socket);
+  }
+
+  /**
+   * Stops reading `socket` and hands it back (for a switch to TLS). Throws if bytes were
+   * received but not read: they would be lost.
+   */
+  release(): net.Socket {
+    if (this.available > 0) throw new Error(`${this.available} unread bytes at release`);
+    for (const ev of ['data', 'end', 'close', 'error']) this.socket.removeAllListeners(ev);
+    this.socket.on('error', () => {});
+    return this.socket;
+  }
+
   static connect(port: number, host = '127.0.0.1'): Promise<RfbTestClient> {
     return new Promise((resolve, reject) => {
       const s = net.connect(port, host);
