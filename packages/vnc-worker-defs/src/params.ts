@@ -14,6 +14,7 @@
  */
 
 import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { VncParametersError } from './errors.js';
 
 /** The worker's registered name, as in OpenVMM's `VNC_WORKER_TCP`. */
@@ -75,6 +76,19 @@ export interface VncParameters {
    * rather than silently cut). When set, security type None is no longer offered. Optional.
    */
   password?: string;
+  /**
+   * TLS certificate and key (PEM text) for VeNCrypt and the web console's HTTPS/wss. Both or
+   * neither; they must load into a TLS context. Optional.
+   */
+  tls?: VncTlsPem;
+}
+
+/** A TLS certificate (chain) and its unencrypted private key, as PEM text. */
+export interface VncTlsPem {
+  /** The certificate, PEM (a chain may follow it). */
+  cert: string;
+  /** The private key, PEM, not encrypted. */
+  key: string;
 }
 
 /** Default bind address: loopback only (the default offers no authentication). */
@@ -115,6 +129,7 @@ const PARAMETER_FIELDS = [
   'webConsole',
   'sniffWindowMs',
   'password',
+  'tls',
 ] as const satisfies readonly (keyof VncParameters)[];
 
 const LISTENER_FIELDS = ['host', 'port'] as const satisfies readonly (keyof VncListenerConfig)[];
@@ -243,6 +258,8 @@ export function validateVncParameters(input: unknown): VncParameters {
     }
   }
 
+  const tls = validateTls(obj['tls']);
+
   return {
     listener: { host, port },
     maxClients,
@@ -253,7 +270,32 @@ export function validateVncParameters(input: unknown): VncParameters {
     webConsole,
     sniffWindowMs,
     ...(password !== undefined ? { password } : {}),
+    ...(tls !== undefined ? { tls } : {}),
   };
+}
+
+const TLS_FIELDS = ['cert', 'key'] as const satisfies readonly (keyof VncTlsPem)[];
+
+/** Checks {@link VncParameters.tls}: both PEM strings, and OpenSSL accepts them together. */
+function validateTls(input: unknown): VncTlsPem | undefined {
+  if (input === undefined) return undefined;
+  const obj = expectRecord(input, 'tls', 'must be an object { cert, key }');
+  rejectUnknown(obj, TLS_FIELDS, 'tls.');
+  const cert = required(obj, 'cert', 'tls.', 'PEM text of a certificate');
+  const key = required(obj, 'key', 'tls.', 'PEM text of a private key');
+  if (typeof cert !== 'string' || !cert.includes('-----BEGIN CERTIFICATE-----')) {
+    fail('tls.cert', `must be PEM text with a "BEGIN CERTIFICATE" block, got ${typeof cert === 'string' ? `${cert.length} characters without one` : describe(cert)}`);
+  }
+  if (typeof key !== 'string' || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+    fail('tls.key', `must be PEM text with a "BEGIN ... PRIVATE KEY" block, got ${typeof key === 'string' ? `${key.length} characters without one` : describe(key)}`);
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch (e) {
+    const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    fail('tls', `the certificate and key do not load together (${reason})`);
+  }
+  return { cert, key };
 }
 
 /**

@@ -16,6 +16,18 @@ import {
   validateVncParameters,
 } from '../src/index.js';
 import type { VncParameters } from '../src/index.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A throwaway self-signed certificate and key (PEM), made by the openssl command. */
+function testCert(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'defs-tls-'));
+  const [certPath, keyPath] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', keyPath, '-out', certPath], { stdio: 'ignore' });
+  return { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') };
+}
 
 /** A valid parameter set as loose data, with one top-level field replaced. */
 function withField(key: string, value: unknown): Record<string, unknown> {
@@ -200,6 +212,25 @@ describe('validateVncParameters: shape', () => {
     for (const bad of ['', '123456789', 'pässwörd€', 42]) {
       expect(catchParamsError(() => validateVncParameters(withField('password', bad))).field).toBe('password');
     }
+  });
+
+  it('accepts optional TLS PEM text that loads, and names the problem otherwise', () => {
+    const { cert, key } = testCert();
+    const p = validateVncParameters(withField('tls', { cert, key }));
+    expect(p.tls).toEqual({ cert, key });
+    expect(JSON.parse(JSON.stringify(p))).toEqual(p);
+    expect('tls' in validateVncParameters(defaultVncParameters())).toBe(false);
+    expect(catchParamsError(() => validateVncParameters(withField('tls', { cert }))).field).toBe('tls.key');
+    expect(catchParamsError(() => validateVncParameters(withField('tls', { key }))).field).toBe('tls.cert');
+    expect(catchParamsError(() => validateVncParameters(withField('tls', { cert, key, ca: cert }))).field).toBe('tls.ca');
+    expect(catchParamsError(() => validateVncParameters(withField('tls', 'pem'))).field).toBe('tls');
+    const swapped = catchParamsError(() => validateVncParameters(withField('tls', { cert: key, key: cert })));
+    expect(swapped.field).toBe('tls.cert');
+    // Well-formed PEM that OpenSSL cannot load (a truncated certificate body).
+    const broken = cert.replace(/\n[A-Za-z0-9+/=]{20,}\n/, '\nAAAA\n');
+    const e = catchParamsError(() => validateVncParameters(withField('tls', { cert: broken, key })));
+    expect(e.field).toBe('tls');
+    expect(e.message).toMatch(/do not load together/);
   });
 
   it('rejects missing fields', () => {

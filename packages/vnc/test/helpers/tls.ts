@@ -1,43 +1,14 @@
 /**
- * TLS test helpers: a throwaway self-signed certificate (made by the `openssl` command into a
- * temporary directory, once per process) and a VeNCrypt client that negotiates in clear and then
+ * TLS test helpers: a throwaway self-signed certificate (`cert.ts`) and a VeNCrypt client that negotiates in clear and then
  * runs Node's TLS client on the same socket, optionally sending its ClientHello in the same TCP
  * write as its subtype choice (as a client that does not wait for the accept byte would).
  */
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { RfbTestClient } from './rfb-client.js';
 
-/** A self-signed certificate for `localhost` / 127.0.0.1 and its key, as PEM text and files. */
-export interface TestCert {
-  readonly cert: string;
-  readonly key: string;
-  readonly certPath: string;
-  readonly keyPath: string;
-  readonly dir: string;
-}
-
-let cached: TestCert | undefined;
-
-/** A self-signed EC certificate for CN=localhost (SAN localhost and 127.0.0.1), valid one day. */
-export function testCert(): TestCert {
-  if (cached) return cached;
-  const dir = mkdtempSync(join(tmpdir(), 'vnc-tls-'));
-  const certPath = join(dir, 'cert.pem');
-  const keyPath = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-days', '1',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-keyout', keyPath, '-out', certPath,
-  ], { stdio: 'ignore' });
-  cached = { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8'), certPath, keyPath, dir };
-  return cached;
-}
+export { type TestCert, testCert } from './cert.js';
 
 /** What the client saw of the negotiation. */
 export interface VencryptResult {
