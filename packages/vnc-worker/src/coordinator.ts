@@ -22,8 +22,10 @@ import {
   TileDiffer,
   VncConnection,
   cursorFromPointerShape,
+  createVncTlsContexts,
+  type VncTlsContexts,
 } from '@openvmm-vnc-ts/vnc';
-import type { VncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
+import { type VncParameters, isLoopbackHost } from '@openvmm-vnc-ts/vnc-worker-defs';
 import { AuthThrottle } from './auth-throttle.js';
 import { CloseCode, WebAcceptor, WebSocketStream } from './web/index.js';
 
@@ -66,6 +68,8 @@ export class VncCoordinator {
   private readonly authThrottle = new AuthThrottle();
   /** Classifies new connections (raw RFB, WebSocket, HTTP); absent when detection is off. */
   private readonly web: WebAcceptor | undefined;
+  /** TLS contexts (VeNCrypt, HTTPS/wss), when a certificate is configured. */
+  private readonly tls: VncTlsContexts | undefined;
   /** Sockets still being classified or served HTTP (destroyed on stop). */
   private readonly unclassified = new Set<Socket>();
   /** With a password and evictOldest: the newcomer over the limit whose login will evict the oldest. */
@@ -82,9 +86,10 @@ export class VncCoordinator {
   ) {
     this.log = logger;
     this.server = createServer({ noDelay: true }, (socket) => this.onSocket(socket));
+    this.tls = params.tls ? createVncTlsContexts(params.tls) : undefined;
     this.web =
       params.sniffWindowMs > 0
-        ? new WebAcceptor({ sniffWindowMs: params.sniffWindowMs, enableHttp: params.webConsole, logger: logger.child('web') })
+        ? new WebAcceptor({ sniffWindowMs: params.sniffWindowMs, enableHttp: params.webConsole, logger: logger.child('web'), ...(this.tls ? { tls: this.tls.x509 } : {}) })
         : undefined;
     this.unsubscribeFormat = channels.framebuffer.onFormat?.(() => {
       // Every client re-reads the whole new frame; snapshot it now so the next diff reports
@@ -255,13 +260,18 @@ export class VncCoordinator {
         r.stream.destroy();
         return;
       }
-      this.accept(r.stream, r.kind);
+      this.accept(r.stream, r.kind, r.encrypted === true);
     });
   }
 
-  private accept(socket: RfbTransport, kind: 'rfb' | 'websocket'): void {
+  /**
+   * Serves one RFB client. `encrypted`: its transport is already TLS (wss://, RFB over TLS). With
+   * TLS configured, security without TLS (None, VNC Authentication) is offered only to such
+   * transports and to loopback peers; everyone else must use VeNCrypt.
+   */
+  private accept(socket: RfbTransport, kind: 'rfb' | 'websocket', encrypted = false): void {
     const address = socket.remoteAddress ?? '';
-    const remote = `${address}:${socket.remotePort}${kind === 'websocket' ? ' (websocket)' : ''}`;
+    const remote = `${address}:${socket.remotePort}${kind === 'websocket' ? ' (websocket)' : ''}${encrypted ? ' (tls)' : ''}`;
     const { maxClients, evictOldest } = this.params;
     // With a password, eviction waits until the newcomer has authenticated (one such newcomer at
     // a time, above the limit): a connection without the password must not push out a viewer.
@@ -287,6 +297,7 @@ export class VncCoordinator {
       framebuffer: this.channels.framebuffer,
       input: this.channels.input,
       name: this.params.desktopName,
+      ...(this.tls ? { tls: this.tls, plainSecurity: encrypted || isLoopbackHost(address) } : {}),
       ...(this.params.password !== undefined ? { password: this.params.password, isAuthBlocked: () => this.authThrottle.blockedFor(address) > 0 } : {}),
       logger: this.log.child('vnc', { client: id }),
     });

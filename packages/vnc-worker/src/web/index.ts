@@ -8,15 +8,19 @@
  * request, answered here (the console page, noVNC's files, or an error) on a keep-alive
  * connection that closes after {@link DEFAULT_KEEP_ALIVE_MS} idle. Either stream goes to
  * `VncConnection` as is: both are an `RfbTransport` (`@openvmm-vnc-ts/vnc`). Addresses that sent
- * HTTP get a longer window for their silent sockets (`browsers.ts` says why).
+ * HTTP get a longer window for their silent sockets (`browsers.ts` says why). With a TLS context,
+ * a connection that opens with a TLS handshake is decrypted first and classified inside
+ * (`tls.ts`): HTTPS, wss:// and RFB over TLS on the same port.
  */
 
 import type { Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import { type Logger, silentLogger } from '@openvmm-vnc-ts/video-core';
 import { BrowserMemory, DEFAULT_BROWSER_WINDOW_MS } from './browsers.js';
 import { type AllowedOrigins, HttpError, type HttpRequest, errorResponse, formatResponse, isWebSocketRequest, parseRequestHead, upgradeResponse, validateUpgrade } from './http.js';
 import { canKeepAlive, servePlain } from './serve.js';
 import { DEFAULT_HEAD_TIMEOUT_MS, DEFAULT_MAX_HEAD_BYTES, DEFAULT_SNIFF_WINDOW_MS, looksLikeHttp, sniffFirstBytes } from './sniff.js';
+import { TLS_HANDSHAKE_RECORD, acceptTls } from './tls.js';
 import { WebSocketStream } from './websocket.js';
 
 export { BrowserMemory, DEFAULT_BROWSER_MEMORY_MS, DEFAULT_BROWSER_WINDOW_MS } from './browsers.js';
@@ -57,6 +61,8 @@ export interface AcceptWebOptions {
   enableHttp?: boolean;
   /** Browser origins allowed beyond the default rule of {@link checkOrigin}; `'*'` allows any. */
   allowedOrigins?: AllowedOrigins;
+  /** TLS context (certificate and key): connections that open with a TLS handshake get HTTPS, wss:// or RFB over TLS. Without it they are raw RFB (and fail its version check). */
+  tls?: SecureContext;
   /** Logger; default silent. */
   logger?: Logger;
 }
@@ -64,9 +70,9 @@ export interface AcceptWebOptions {
 /** What {@link acceptWeb} made of a connection. */
 export type AcceptWebResult =
   /** A raw RFB client: the same socket, unread (bytes it sent first, if any, are replayed). */
-  | { kind: 'rfb'; stream: Socket }
-  /** A WebSocket client, upgraded (`101` sent): RFB goes over `stream`. */
-  | { kind: 'websocket'; stream: WebSocketStream; path: string; origin: string | undefined }
+  | { kind: 'rfb'; stream: Socket; encrypted?: boolean }
+  /** A WebSocket client, upgraded (`101` sent): RFB goes over `stream`. `encrypted`: it came over TLS (wss://). */
+  | { kind: 'websocket'; stream: WebSocketStream; path: string; origin: string | undefined; encrypted?: boolean }
   /** Plain HTTP was answered and the connection is closing (or the peer left). Nothing to do. */
   | { kind: 'handled'; status: number | undefined; requests: number; reason: string };
 
@@ -91,6 +97,7 @@ export async function acceptWeb(socket: Socket, options: AcceptWebOptions = {}):
   const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
   let sniffed = await sniffFirstBytes(socket, { ...limits, windowMs: browsers ? () => (browsers.isRecent(address) ? browserWindow : rawWindow) : rawWindow });
   if (sniffed.kind === 'rfb') {
+    if (options.tls && sniffed.first === TLS_HANDSHAKE_RECORD) return acceptInsideTls(socket, options.tls, options, limits.headTimeoutMs, log);
     if (sniffed.replayed > 0) log.debug('client spoke first without HTTP; treating as raw RFB', { remote, bytes: sniffed.replayed });
     if (browsers) learnFromLateHttp(socket, browsers, log, remote);
     return { kind: 'rfb', stream: socket };
@@ -125,6 +132,14 @@ export async function acceptWeb(socket: Socket, options: AcceptWebOptions = {}):
     if (sniffed.rest.length > 0) socket.unshift(sniffed.rest);
     sniffed = await sniffFirstBytes(socket, { ...limits, windowMs: keepAliveMs });
   }
+}
+
+/** TLS first, then the same classification inside it; the result is marked `encrypted`. */
+async function acceptInsideTls(socket: Socket, context: SecureContext, options: AcceptWebOptions, timeoutMs: number, log: Logger): Promise<AcceptWebResult> {
+  const secure = await acceptTls(socket, context, timeoutMs, log);
+  if (!secure) return { kind: 'handled', status: undefined, requests: 0, reason: 'TLS handshake failed' };
+  const inner = await acceptWeb(secure, { ...options, tls: undefined });
+  return inner.kind === 'handled' ? inner : { ...inner, encrypted: true };
 }
 
 /** Validates an upgrade and answers it: 101 and a {@link WebSocketStream}, or an error status. */

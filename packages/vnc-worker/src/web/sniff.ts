@@ -40,8 +40,8 @@ export const DEFAULT_HEAD_TIMEOUT_MS = 5000;
 
 /** What the first bytes said. */
 export type SniffResult =
-  /** Raw RFB: no byte within the window, or non-HTTP bytes (`replayed` of them unshifted). */
-  | { kind: 'rfb'; replayed: number }
+  /** Raw RFB: no byte within the window, or non-HTTP bytes (`replayed` of them unshifted, the first being `first`). */
+  | { kind: 'rfb'; replayed: number; first?: number }
   /** An HTTP request: its head (through the blank line) and any bytes that followed it. */
   | { kind: 'http'; head: Buffer; rest: Buffer }
   /** An HTTP request that broke a limit: 431 (too large) or 408 (too slow). Not answered yet. */
@@ -141,7 +141,7 @@ export function sniffFirstBytes(socket: Socket, options: SniffOptions | number =
       const cls = looksLikeHttp(buf);
       if (cls === 'no') {
         socket.unshift(buf);
-        done({ kind: 'rfb', replayed: buf.length });
+        done({ kind: 'rfb', replayed: buf.length, first: buf[0] });
         return;
       }
       if (cls === 'maybe') return;

@@ -6,12 +6,18 @@
  * cleanly when the client leaves), failed authentication counts exactly once, and the witness
  * keeps its updates throughout.
  *
- * TLS (VeNCrypt) is not implemented, so "TLS aborted mid-handshake" cannot be tested yet: the
- * server offers no TLS security type, and a client that opens with a TLS ClientHello is treated
- * as a raw RFB client with a bad version string (tested below).
+ * TLS: without a certificate, a client that opens with a TLS ClientHello is a raw RFB client
+ * with a bad version string. With one (a second server), VeNCrypt cut at every byte of its
+ * negotiation, a real ClientHello cut at every byte after the accept byte, garbage instead of
+ * TLS, and the same ClientHello cuts on the web port (wss://), each end that connection only,
+ * with VNC_TLS_HANDSHAKE_FAILED where the TLS layer had started, and the witness keeps its
+ * updates.
  */
 
 import { vncAuthResponse } from '@openvmm-vnc-ts/vnc';
+import { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
+import { testCert } from '../../../vnc/test/helpers/cert.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hostile, type Outcome, Prng, type RawConn, expectCleanClientEnd, expectClosedWith, pool, u8, until } from './harness.js';
 
@@ -19,6 +25,7 @@ const V33 = 'RFB 003.003\n';
 const V37 = 'RFB 003.007\n';
 const V38 = 'RFB 003.008\n';
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
+const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let h: Hostile;
 beforeAll(async () => {
@@ -157,8 +164,127 @@ describe('security type', () => {
   });
 });
 
-describe('TLS', () => {
-  it.skip('TLS (VeNCrypt) aborted mid-handshake at every byte: not implemented yet, no TLS to abort', () => {});
+/** The first flight of Node's TLS client (a real ClientHello), captured without a network. */
+async function captureClientHello(options: tls.ConnectionOptions): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const d = new Duplex({
+      write(chunk: Buffer, _e, cb) {
+        resolve(Buffer.from(chunk));
+        cb();
+      },
+      read() {},
+    });
+    const t = tls.connect({ socket: d, ...options });
+    t.on('error', () => {});
+    setTimeout(() => t.destroy(), 50);
+  });
+}
+
+describe('TLS (VeNCrypt and wss://) aborted mid-handshake', () => {
+  let t: Hostile;
+  let x509Hello: Buffer;
+  let anonHello: Buffer;
+  beforeAll(async () => {
+    const { cert, key } = testCert();
+    t = await Hostile.start({ params: { password: 'secret', tls: { cert, key } } });
+    x509Hello = await captureClientHello({ rejectUnauthorized: false, servername: 'localhost' });
+    anonHello = await captureClientHello({ ciphers: 'aNULL:@SECLEVEL=0', maxVersion: 'TLSv1.2', rejectUnauthorized: false });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  /** 3.8, VeNCrypt 0.2 and `subtype` accepted; returns the raw connection. */
+  async function throughAccept(subtype: number): Promise<RawConn> {
+    const c = await t.open();
+    await c.read(12);
+    c.write(V38);
+    const n = (await c.read(1))[0]!;
+    expect([...(await c.read(n))]).toEqual([19, 2]);
+    c.write(u8(19));
+    expect([...(await c.read(2))]).toEqual([0, 2]);
+    c.write(u8(0, 2));
+    expect((await c.read(10)).toString('hex')).toBe('0002' + '00000105' + '00000102');
+    c.write(Buffer.from(subtype.toString(16).padStart(8, '0'), 'hex'));
+    expect([...(await c.read(1))]).toEqual([1]);
+    return c;
+  }
+
+  async function closeCode(c: RawConn): Promise<string | undefined> {
+    await c.whenClosed;
+    const id = t.idOfConn(c);
+    expect(id).toBeDefined();
+    await until(() => t.disconnected(id!), `client ${id} disconnected`);
+    return t.closeError(id!)?.fields.code as string | undefined;
+  }
+
+  it('the VeNCrypt negotiation cut at every byte: the client leaving ends it cleanly', async () => {
+    const tail = Buffer.concat([u8(19, 0, 2), Buffer.from('00000105', 'hex')]);
+    const codes = await pool(
+      Array.from({ length: tail.length }, (_, k) => k),
+      8,
+      async (k) => {
+        const c = await t.open();
+        await c.read(12);
+        await c.writeAndDrain(Buffer.concat([latin1(V38), tail.subarray(0, k)]));
+        await delay(5);
+        c.end();
+        return closeCode(c);
+      },
+    );
+    expect(codes).toEqual(new Array(tail.length).fill(undefined));
+    await t.checkWitness();
+  });
+
+  for (const [name, subtype, hello] of [
+    ['X509Vnc', 261, () => x509Hello],
+    ['TLSVnc', 258, () => anonHello],
+  ] as const) {
+    it(`${name}: a real ClientHello cut at every byte, then the client leaves: VNC_TLS_HANDSHAKE_FAILED each time`, async () => {
+      const h0 = hello();
+      expect(h0[0]).toBe(0x16);
+      const cuts = Array.from({ length: h0.length }, (_, k) => k);
+      const codes = await pool(cuts, 16, async (k) => {
+        const c = await throughAccept(subtype);
+        if (k > 0) await c.writeAndDrain(h0.subarray(0, k));
+        await delay(2);
+        c.end();
+        return closeCode(c);
+      });
+      expect(new Set(codes)).toEqual(new Set(['VNC_TLS_HANDSHAKE_FAILED']));
+      await t.checkWitness();
+    });
+  }
+
+  it('garbage instead of TLS after the accept byte: VNC_TLS_HANDSHAKE_FAILED, the server closes', async () => {
+    for (const junk of [latin1(V38), Buffer.alloc(64), Buffer.from('16030100ff' + 'ff'.repeat(300), 'hex')]) {
+      const c = await throughAccept(258);
+      c.write(junk);
+      await c.waitServerEnd();
+      expect(c.serverEnded).toBe(true);
+      expect(await closeCode(c)).toBe('VNC_TLS_HANDSHAKE_FAILED');
+    }
+    await t.checkWitness();
+  });
+
+  it('wss:// port: a ClientHello cut at every byte is logged and dropped before RFB; the witness is served', async () => {
+    const handledBefore = t.vnc.inspect().handledWeb as number;
+    const cuts = Array.from({ length: x509Hello.length - 1 }, (_, k) => k + 1);
+    await pool(cuts, 16, async (k) => {
+      const c = await t.open();
+      await c.writeAndDrain(x509Hello.subarray(0, k));
+      await delay(2);
+      c.end();
+      await c.whenClosed;
+    });
+    await until(() => (t.vnc.inspect().handledWeb as number) >= handledBefore + cuts.length, 'every cut connection handled');
+    expect(t.logs.filter((l) => l.message === 'TLS handshake failed on the web port').length).toBeGreaterThan(0);
+    expect(t.vnc.clientCount).toBe(1); // the witness only: none of them became an RFB client
+    await t.checkWitness();
+  });
+});
+
+describe('TLS ClientHello without TLS configured', () => {
 
   // A TLS 1.2 ClientHello record header and the start of its handshake message.
   const clientHello = Buffer.from('160301010001' + '0000fd0303' + '00'.repeat(32), 'hex');
