@@ -155,10 +155,26 @@ export const VNC_CLI_GROUP: OptionGroup = {
         'Authentication is weak, legacy cryptography: it keeps casual users out, not attackers.',
     },
     {
+      name: '--vnc-tls-cert',
+      value: 'PATH',
+      expected: 'a readable PEM certificate file (give --vnc-tls-key too)',
+      help:
+        'TLS certificate (PEM) for VeNCrypt (RFB security type 19: X509 and anonymous TLS ' +
+        'subtypes) and for https:// and wss:// to the web console on the same port. Needs ' +
+        '--vnc-tls-key. Clients on other machines are then offered TLS only.',
+    },
+    {
+      name: '--vnc-tls-key',
+      value: 'PATH',
+      expected: 'a readable PEM private key file, not encrypted (give --vnc-tls-cert too)',
+      help: 'Private key (PEM, not encrypted) of --vnc-tls-cert.',
+    },
+    {
       name: '--vnc-allow-insecure',
       help:
-        'Allow listening on an address other machines can reach without --vnc-password-file. ' +
-        'Without this flag such a configuration refuses to start.',
+        'Allow listening on an address other machines can reach without --vnc-password-file ' +
+        '(TLS alone does not count: it encrypts but does not check who connects). Without this ' +
+        'flag such a configuration refuses to start.',
     },
     {
       name: '--vnc-web',

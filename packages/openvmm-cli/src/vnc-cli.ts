@@ -12,6 +12,7 @@
 
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { LogLevel } from '@openvmm-vnc-ts/video-core';
 import {
   DEFAULT_VNC_HOST,
@@ -214,6 +215,28 @@ export function readPasswordFile(path: string): ParseOutcome<string> {
   return { ok: true, value: password };
 }
 
+/**
+ * Reads a PEM file for `--vnc-tls-cert` / `--vnc-tls-key`: its text, which must hold a PEM block
+ * of the expected kind (whether the pair loads together is checked with the parameters). An
+ * empty path only answers whether the option has a parser.
+ */
+export function readPemFile(path: string, option: '--vnc-tls-cert' | '--vnc-tls-key'): ParseOutcome<string> {
+  if (path === '') return { ok: false, message: `${option}: empty path` };
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    return { ok: false, message: `${option}: cannot read ${quote(path)} (${code})` };
+  }
+  const want = option === '--vnc-tls-cert' ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+  if (!want.test(text)) {
+    const kind = option === '--vnc-tls-cert' ? 'a PEM certificate (BEGIN CERTIFICATE)' : 'a PEM private key (BEGIN ... PRIVATE KEY)';
+    return { ok: false, message: `${option}: ${quote(path)} does not hold ${kind}` };
+  }
+  return { ok: true, value: text };
+}
+
 /** Interprets one value of a value-taking option; `undefined` when the table has no parser. */
 function parseValue(spec: OptionSpec, text: string): ParseOutcome<unknown> | undefined {
   if (spec.choices !== undefined) {
@@ -233,6 +256,9 @@ function parseValue(spec: OptionSpec, text: string): ParseOutcome<unknown> | und
       return parseMaxClients(text);
     case '--vnc-password-file':
       return readPasswordFile(text);
+    case '--vnc-tls-cert':
+    case '--vnc-tls-key':
+      return readPemFile(text, spec.name);
     case '--vnc-sniff-ms': {
       const ms = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
       return ms >= 0 && ms <= 1000 ? { ok: true, value: ms } : { ok: false, message: `--vnc-sniff-ms: invalid value ${quote(text)} (expected 0..1000)` };
@@ -272,6 +298,17 @@ export function parseCli(argv: readonly string[]): CliResult {
     // Not expected: every value is checked before the parameters are built. Kept one line.
     const message = e instanceof Error ? e.message : String(e);
     return { kind: 'error', message: message.split('\n')[0] ?? 'invalid arguments' };
+  }
+}
+
+/** Why a certificate and key do not load together (OpenSSL's reason), or undefined when they do. */
+function tlsPairProblem(pem: { cert: string; key: string }): string | undefined {
+  try {
+    createSecureContext(pem);
+    return undefined;
+  } catch (e) {
+    const reason = e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e);
+    return `the certificate and --vnc-tls-key do not load together (${reason})`;
   }
 }
 
@@ -315,12 +352,21 @@ function parseCliUnsafe(argv: readonly string[]): CliResult {
   if (!listener.ok) return { kind: 'error', message: listener.message };
 
   const password = get<string>('--vnc-password-file');
+  const cert = get<string>('--vnc-tls-cert');
+  const key = get<string>('--vnc-tls-key');
+  if ((cert === undefined) !== (key === undefined)) {
+    return { kind: 'error', message: cert === undefined ? '--vnc-tls-key: needs --vnc-tls-cert (give both)' : '--vnc-tls-cert: needs --vnc-tls-key (give both)' };
+  }
+  const tls = cert !== undefined && key !== undefined ? { cert, key } : undefined;
+  const tlsProblem = tls === undefined ? undefined : tlsPairProblem(tls);
+  if (tlsProblem !== undefined) return { kind: 'error', message: `--vnc-tls-cert: ${tlsProblem}` };
   if (password === undefined && !isLoopbackHost(listener.value.host) && !flags.has('--vnc-allow-insecure')) {
     return {
       kind: 'error',
       message:
-        `--vnc-listen: ${quote(listener.value.host)} can be reached from other machines and the server has no password; ` +
-        'give --vnc-password-file PATH, or --vnc-allow-insecure to accept an open console',
+        `--vnc-listen: ${quote(listener.value.host)} can be reached from other machines and the server has no password` +
+        (tls ? ' (TLS encrypts but does not check who connects)' : '') +
+        '; give --vnc-password-file PATH, or --vnc-allow-insecure to accept an open console',
     };
   }
   if (flags.has('--vnc-web') && flags.has('--no-vnc-web')) {
@@ -331,6 +377,7 @@ function parseCliUnsafe(argv: readonly string[]): CliResult {
     webConsole,
     sniffWindowMs: get<number>('--vnc-sniff-ms'),
     password,
+    tls,
     listener: listener.value,
     maxClients: get<number>('--vnc-max-clients'),
     evictOldest: flags.has('--vnc-evict-oldest'),

@@ -17,6 +17,7 @@ import {
   resolveListener,
 } from '../src/vnc-cli.js';
 import type { CliOptions, CliResult } from '../src/vnc-cli.js';
+import { testCert } from './helpers/cert.js';
 
 /** Parses `argv`, expecting a run; returns its options. */
 function run(...argv: string[]): CliOptions {
@@ -156,6 +157,44 @@ describe('VncCli options', () => {
       expect(r.kind).toBe('error');
       if (r.kind === 'error') expect(r.message).toContain(says);
     }
+  });
+
+  it('--vnc-tls-cert and --vnc-tls-key load PEM files together; every problem is one line naming the option', () => {
+    const c = testCert();
+    const o = run('--vnc-tls-cert', c.certPath, '--vnc-tls-key', c.keyPath);
+    expect(o.params.tls).toEqual({ cert: c.cert, key: c.key });
+    const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+    writeFileSync(join(dir, 'junk'), 'not pem\n');
+    const otherKey = join(dir, 'other-key.pem');
+    writeFileSync(otherKey, c.key.replace(/\n[A-Za-z0-9+/=]{20,}\n/, '\nAAAA\n'));
+    const cases: [string[], string][] = [
+      [['--vnc-tls-cert', c.certPath], '--vnc-tls-cert: needs --vnc-tls-key'],
+      [['--vnc-tls-key', c.keyPath], '--vnc-tls-key: needs --vnc-tls-cert'],
+      [['--vnc-tls-cert', join(dir, 'missing'), '--vnc-tls-key', c.keyPath], 'ENOENT'],
+      [['--vnc-tls-cert', join(dir, 'junk'), '--vnc-tls-key', c.keyPath], 'does not hold a PEM certificate'],
+      [['--vnc-tls-cert', c.certPath, '--vnc-tls-key', c.certPath], 'does not hold a PEM private key'],
+      [['--vnc-tls-cert', c.certPath, '--vnc-tls-key', otherKey], 'do not load together'],
+    ];
+    for (const [args, says] of cases) {
+      const r = parseCli(['--gfx', ...args]);
+      expect(r.kind, args.join(' ')).toBe('error');
+      if (r.kind === 'error') {
+        expect(r.message).toContain(says);
+        expect(r.message.split('\n')).toHaveLength(1);
+      }
+    }
+  });
+
+  it('TLS without a password does not make a public listener acceptable; with a password it does', () => {
+    const c = testCert();
+    const tlsArgs = ['--vnc-tls-cert', c.certPath, '--vnc-tls-key', c.keyPath, '--vnc-listen', '0.0.0.0'];
+    const r = parseCli(['--gfx', ...tlsArgs]);
+    expect(r.kind).toBe('error');
+    if (r.kind === 'error') expect(r.message).toContain('TLS encrypts but does not check who connects');
+    expect(run(...tlsArgs, '--vnc-allow-insecure').params.tls).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'pw-'));
+    writeFileSync(join(dir, 'pw'), 'secret\n');
+    expect(run(...tlsArgs, '--vnc-password-file', join(dir, 'pw')).params).toMatchObject({ password: 'secret', tls: { cert: c.cert } });
   });
 
   it('--vnc-max-clients accepts 0..1024', () => {
