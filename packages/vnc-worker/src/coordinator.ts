@@ -265,9 +265,9 @@ export class VncCoordinator {
   }
 
   /**
-   * Serves one RFB client. `encrypted`: its transport is already TLS (wss://, RFB over TLS). With
-   * TLS configured, security without TLS (None, VNC Authentication) is offered only to such
-   * transports and to loopback peers; everyone else must use VeNCrypt.
+   * Serves one RFB client. `encrypted`: its transport is already TLS (wss://, RFB over TLS): it
+   * is offered the plain types (None, or VNC Authentication) only. Otherwise, with TLS configured,
+   * VeNCrypt is offered first, and the plain type beside it only to loopback peers.
    */
   private accept(socket: RfbTransport, kind: 'rfb' | 'websocket', encrypted = false): void {
     const address = socket.remoteAddress ?? '';
@@ -297,7 +297,9 @@ export class VncCoordinator {
       framebuffer: this.channels.framebuffer,
       input: this.channels.input,
       name: this.params.desktopName,
-      ...(this.tls ? { tls: this.tls, plainSecurity: encrypted || isLoopbackHost(address) } : {}),
+      // Over wss:// or RFB-over-TLS the transport is encrypted already: no VeNCrypt inside it
+      // (noVNC cannot do TLS inside a WebSocket and would fail on it), just the plain types.
+      ...(this.tls && !encrypted ? { tls: this.tls, plainSecurity: isLoopbackHost(address) } : {}),
       ...(this.params.password !== undefined ? { password: this.params.password, isAuthBlocked: () => this.authThrottle.blockedFor(address) > 0 } : {}),
       logger: this.log.child('vnc', { client: id }),
     });

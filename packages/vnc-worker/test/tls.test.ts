@@ -69,7 +69,7 @@ describe('coordinator with TLS', () => {
     expect(plain.status).toBe(200);
   });
 
-  it('wss://: a WebSocket inside TLS carries RFB', async () => {
+  it('wss://: a WebSocket inside TLS carries RFB, offering the plain type only (no VeNCrypt inside TLS)', async () => {
     const f = await startFixture({ tls: pem() });
     const s = await tlsConnect(f.port);
     let wire = Buffer.alloc(0);
@@ -82,6 +82,12 @@ describe('coordinator with TLS', () => {
     await until(() => wire.length >= 14, 3000, 'greeting frame');
     expect(wire[0]).toBe(0x82);
     expect(wire.subarray(2, 14).toString('latin1')).toBe('RFB 003.008\n');
+    wire = wire.subarray(14);
+    // The client's version in one masked binary frame; the server answers with its types.
+    const version = Buffer.from('RFB 003.008\n', 'latin1');
+    s.write(Buffer.concat([Buffer.from([0x82, 0x80 | version.length, 0, 0, 0, 0]), version]));
+    await until(() => wire.length >= 4, 3000, 'security types frame');
+    expect([...wire.subarray(2, 4)]).toEqual([1, 1]);
     await until(() => f.vnc.clientCount === 1, 3000, 'client');
     s.destroy();
   });
@@ -92,7 +98,7 @@ describe('coordinator with TLS', () => {
     const c = RfbTestClient.adopt(s);
     clients.push(c);
     const r = await c.handshake('3.8');
-    expect(r.securityTypes).toEqual([19, 1]);
+    expect(r.securityTypes).toEqual([1]); // already encrypted: no VeNCrypt inside TLS
     expect(r.init.width).toBe(64);
   });
 

@@ -14,14 +14,18 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Launches /usr/bin/chromium headless. */
-export async function launchChromium(): Promise<Browser> {
+/** Launches /usr/bin/chromium headless; `ignoreHttpsErrors` accepts a self-signed certificate (https:// and wss://). */
+export async function launchChromium(options: { ignoreHttpsErrors?: boolean } = {}): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'openvmm-vnc-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ...(options.ignoreHttpsErrors ? ['--ignore-certificate-errors'] : []),
+    ],
+    ...(options.ignoreHttpsErrors ? { ignoreHTTPSErrors: true } : {}),
   });
   return {
     context,

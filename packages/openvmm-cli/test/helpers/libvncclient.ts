@@ -80,6 +80,8 @@ export interface VncgrabOptions {
   readonly timeoutSecs?: number;
   /** Password for VNC Authentication, when the server asks for one. */
   readonly password?: string;
+  /** CA certificate file (PEM) that lets libvncclient take VeNCrypt's X509 subtypes. */
+  readonly caFile?: string;
 }
 
 /**
@@ -92,6 +94,7 @@ export async function vncgrab(host: string, port: number, out: string, opts: Vnc
   const args = ['-e', opts.encodings ?? 'raw', '-s', opts.format ?? 'rgb888', '-t', String(secs), '-o', out];
   if (opts.bigEndian) args.push('-B');
   if (opts.password !== undefined) args.push('-p', opts.password);
+  if (opts.caFile !== undefined) args.push('-c', opts.caFile);
   args.push(host, String(port));
   let stdout: string;
   try {

@@ -12,6 +12,9 @@
  *       shift 11, green at 5, blue at 0; bgr888 is red at shift 0 (what noVNC asks for).
  *   -B  big-endian pixels (default: little-endian)
  *   -t  give up after SECS seconds (default 10)
+ *   -p  password for VNC Authentication (also inside VeNCrypt TLSVnc/X509Vnc)
+ *   -c  CA certificate file (PEM) for VeNCrypt's X509 subtypes: without it libvncclient cannot
+ *       take an X509 subtype (it asks GetCredential for the CA; this program answers only then)
  *
  * The requested format is written into client->format before rfbInitClient, which sends it to
  * the server as SetPixelFormat. libvncclient stores received pixels untouched (in that format,
@@ -186,11 +189,24 @@ static char *getPassword(rfbClient *cl) {
   return strdup(password ? password : ""); /* libvncclient frees it */
 }
 
+/* The CA file for VeNCrypt X509 subtypes (-c), handed over when libvncclient asks. */
+static const char *caFile = NULL;
+
+static rfbCredential *getCredential(rfbClient *cl, int type) {
+  (void)cl;
+  if (type != rfbCredentialTypeX509 || !caFile) return NULL;
+  rfbCredential *c = calloc(1, sizeof *c); /* libvncclient frees it and its strings */
+  if (!c) return NULL;
+  c->x509Credential.x509CACertFile = strdup(caFile);
+  c->x509Credential.x509CrlVerifyMode = rfbX509CrlVerifyNone;
+  return c;
+}
+
 int main(int argc, char **argv) {
   const char *encodings = "raw", *preset = NULL, *outPath = NULL;
   int bpp = 0, bigEndian = 0, opt;
   double timeout = 10;
-  while ((opt = getopt(argc, argv, "e:b:s:Bt:o:p:")) != -1) {
+  while ((opt = getopt(argc, argv, "e:b:s:Bt:o:p:c:")) != -1) {
     switch (opt) {
     case 'e': encodings = optarg; break;
     case 'b': bpp = atoi(optarg); break;
@@ -199,10 +215,11 @@ int main(int argc, char **argv) {
     case 't': timeout = atof(optarg); break;
     case 'o': outPath = optarg; break;
     case 'p': password = optarg; break;
-    default: die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-t SECS] [-p PASSWORD] -o OUT.ppm HOST PORT");
+    case 'c': caFile = optarg; break;
+    default: die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-t SECS] [-p PASSWORD] [-c CA.pem] -o OUT.ppm HOST PORT");
     }
   }
-  if (!outPath || optind + 2 != argc) die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-t SECS] [-p PASSWORD] -o OUT.ppm HOST PORT");
+  if (!outPath || optind + 2 != argc) die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-t SECS] [-p PASSWORD] [-c CA.pem] -o OUT.ppm HOST PORT");
   if (!preset) preset = bpp == 8 ? "bgr233" : bpp == 16 ? "rgb565" : "rgb888";
 
   /* 8 bits per sample, 3 samples, 4 bytes per pixel; the format is then replaced below. */
@@ -215,6 +232,7 @@ int main(int argc, char **argv) {
   cl->appData.encodingsString = encodings;
   cl->appData.shareDesktop = TRUE;
   cl->GetPassword = getPassword;
+  if (caFile) cl->GetCredential = getCredential;
   cl->MallocFrameBuffer = mallocFrameBuffer;
   cl->GotBitmap = gotBitmap;
   cl->GotFrameBufferUpdate = gotRect;
