@@ -82,7 +82,8 @@ export interface VncConnectionOptions {
   tls?: VncTlsContexts;
   /**
    * With `tls`: whether None / VNC Authentication may also be offered outside TLS. Default true;
-   * the coordinator allows it only to loopback peers and to already-encrypted transports (wss).
+   * the coordinator allows it only to loopback peers (and gives transports that are TLS already,
+   * wss:// and RFB over TLS, no `tls` at all: they get the plain type only).
    */
   plainSecurity?: boolean;
   /** Logger; default silent. */
