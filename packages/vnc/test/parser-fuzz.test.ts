@@ -67,7 +67,7 @@ describe('client parser fuzzing', () => {
   it('random bytes in any phase, split anywhere: only VncError, bounded buffering', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom<ParserPhase>('version', 'securityType', 'vncAuthResponse', 'clientInit', 'normal'),
+        fc.constantFrom<ParserPhase>('version', 'securityType', 'vencryptVersion', 'vencryptSubtype', 'tls', 'vncAuthResponse', 'clientInit', 'normal'),
         fc.uint8Array({ maxLength: 600 }),
         fc.array(fc.nat(), { maxLength: 12 }),
         (phase, bytes, cuts) => {
