@@ -196,9 +196,12 @@ function learnFromLateHttp(socket: Socket, browsers: BrowserMemory, log: Logger,
     release();
     // read() hands the chunk to the 'data' listeners already on (the RFB reader); if none is on
     // yet, the chunk goes back for it.
+    // Whether a reader got it is decided at read time: the reader may remove itself while
+    // handling the chunk (VeNCrypt handing the socket to TLS) and must not get it back.
+    const delivered = socket.listenerCount('data') > 0;
     const chunk = socket.read() as Buffer | null;
     if (chunk === null) return;
-    if (socket.listenerCount('data') === 0) socket.unshift(chunk);
+    if (!delivered) socket.unshift(chunk);
     if (looksLikeHttp(chunk) === 'no') return;
     browsers.mark(socket.remoteAddress);
     log.limited('info', 'late-http', 'HTTP request on a connection already greeted as raw RFB (an idle browser connection); remembering the address', { remote });

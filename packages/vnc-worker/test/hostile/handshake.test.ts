@@ -307,7 +307,11 @@ describe('TLS ClientHello without TLS configured', () => {
 
 describe('handshake timeout (10 s)', () => {
   it('every stalled stage, ClientInit missing included, closes with VNC_HANDSHAKE_TIMEOUT while the witness is served', async () => {
-    const auth = await Hostile.start({ params: { password: 'secret' }, witness: false });
+    const { cert, key } = testCert();
+    const auth = await Hostile.start({ params: { password: 'secret', tls: { cert, key } }, witness: false });
+    // VeNCrypt TLSVnc chosen in one write with the start of a ClientHello, then silence: the
+    // ClientHello bytes went ahead to the TLS layer, which waits for the rest.
+    const tlsStall = Buffer.concat([latin1(V38), u8(19, 0, 2), Buffer.from('00000102', 'hex'), Buffer.from('160301010001' + '0000fd0303', 'hex')]);
     try {
       const stalls: [Hostile, Omit<Parameters<Hostile['run']>[0], 'hangGuardMs'>][] = [
         [h, { before: 'greeting', bytes: [] }],
@@ -318,6 +322,8 @@ describe('handshake timeout (10 s)', () => {
         [h, { before: 'greeting', bytes: latin1(V33) }], // ClientInit missing
         [auth, { before: 'greeting', bytes: Buffer.concat([latin1(V38), u8(2)]) }], // challenge unanswered
         [auth, { before: 'greeting', bytes: Buffer.concat([latin1(V38), u8(2), Buffer.alloc(15)]) }], // response 15 of 16
+        [auth, { before: 'greeting', bytes: Buffer.concat([latin1(V38), u8(19)]) }], // VeNCrypt version unanswered
+        [auth, { before: 'greeting', bytes: tlsStall }], // TLS handshake stalled mid-ClientHello
       ];
       const t0 = Date.now();
       const running = stalls.map(([server, c]) => server.run({ ...c, hangGuardMs: 15_000 }));
