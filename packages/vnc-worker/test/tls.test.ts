@@ -5,6 +5,8 @@
  */
 
 import { request as httpsRequest } from 'node:https';
+import { type Socket, connect as netConnect } from 'node:net';
+import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { vncAuthResponse } from '@openvmm-vnc-ts/vnc';
@@ -102,9 +104,123 @@ describe('coordinator with TLS', () => {
     expect(r.init.width).toBe(64);
   });
 
+  it('VeNCrypt inside a plain ws:// WebSocket: TLSNone works, and garbage instead of TLS only ends that connection', async () => {
+    const f = await startFixture({ tls: pem() });
+    for (const garbage of [false, true]) {
+      const ws = await WsBytes.open(f.port);
+      expect((await ws.read(12)).toString('latin1')).toBe('RFB 003.008\n');
+      ws.send(Buffer.from('RFB 003.008\n', 'latin1'));
+      expect([...(await ws.read(3))]).toEqual([2, 19, 1]); // loopback: VeNCrypt, then None
+      ws.send(Buffer.from([19]));
+      expect([...(await ws.read(2))]).toEqual([0, 2]);
+      ws.send(Buffer.from([0, 2]));
+      expect((await ws.read(10)).toString('hex')).toBe('0002' + '00000104' + '00000101');
+      ws.send(Buffer.from('00000101', 'hex'));
+      expect([...(await ws.read(1))]).toEqual([1]);
+      if (garbage) {
+        ws.send(Buffer.alloc(64, 0x41));
+        await until(() => ws.closed, 3000, 'server closes');
+        continue;
+      }
+      const t = tls.connect({ socket: ws.duplex(), ciphers: 'aNULL:@SECLEVEL=0', maxVersion: 'TLSv1.2', rejectUnauthorized: false, checkServerIdentity: () => undefined });
+      await new Promise<void>((resolve, reject) => {
+        t.once('secureConnect', resolve);
+        t.once('error', reject);
+      });
+      const c = RfbTestClient.adopt(t);
+      clients.push(c);
+      expect(await c.readU32()).toBe(0);
+      c.write(Uint8Array.of(1));
+      expect(await c.readServerInit()).toMatchObject({ width: 64, height: 32 });
+      c.destroy();
+    }
+    await until(() => f.vnc.clientCount === 0, 3000, 'all gone');
+  });
+
   it('without TLS configured, a ClientHello is still a bad RFB version', async () => {
     const f = await startFixture();
     await expect(tlsConnect(f.port)).rejects.toThrow();
     expect(f.vnc.clientCount).toBe(0);
   });
 });
+
+/** A minimal WebSocket client over plain TCP: masked binary frames out, payload bytes in. */
+class WsBytes {
+  private wire = Buffer.alloc(0);
+  private data = Buffer.alloc(0);
+  private upgraded = false;
+  private sink: Duplex | undefined;
+  closed = false;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('close', () => {
+      this.closed = true;
+      this.sink?.push(null);
+    });
+    socket.on('error', () => {});
+  }
+
+  static async open(port: number): Promise<WsBytes> {
+    const s = netConnect({ port, host: '127.0.0.1' });
+    const w = new WsBytes(s);
+    s.write(`GET /websockify HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    await until(() => w.upgraded, 3000, '101');
+    return w;
+  }
+
+  private onData(d: Buffer): void {
+    this.wire = Buffer.concat([this.wire, d]);
+    if (!this.upgraded) {
+      const end = this.wire.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      this.wire = this.wire.subarray(end + 4);
+      this.upgraded = true;
+    }
+    for (;;) {
+      const b = this.wire;
+      if (b.length < 2) return;
+      let len = b[1]! & 0x7f;
+      let off = 2;
+      if (len === 126) [len, off] = b.length < 4 ? [Infinity, 4] : [b.readUInt16BE(2), 4];
+      else if (len === 127) [len, off] = b.length < 10 ? [Infinity, 10] : [b.readUInt32BE(6), 10];
+      if (b.length < off + len) return;
+      const payload = b.subarray(off, off + len);
+      if ((b[0]! & 0x0f) === 2) {
+        if (this.sink) this.sink.push(Buffer.from(payload));
+        else this.data = Buffer.concat([this.data, payload]);
+      }
+      this.wire = b.subarray(off + len);
+    }
+  }
+
+  async read(n: number): Promise<Buffer> {
+    await until(() => this.data.length >= n, 3000, `${n} bytes`);
+    const out = this.data.subarray(0, n);
+    this.data = this.data.subarray(n);
+    return out;
+  }
+
+  send(payload: Buffer): void {
+    const head = payload.length < 126 ? Buffer.from([0x82, 0x80 | payload.length]) : Buffer.from([0x82, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+    this.socket.write(Buffer.concat([head, Buffer.alloc(4), payload])); // mask 0: payload unchanged
+  }
+
+  /** The payload stream as a Duplex (for a TLS client inside the WebSocket). */
+  duplex(): Duplex {
+    const d = new Duplex({
+      write: (chunk: Buffer, _e, cb) => {
+        for (let i = 0; i < chunk.length; i += 60_000) this.send(chunk.subarray(i, i + 60_000));
+        cb();
+      },
+      read() {},
+      destroy: (err, cb) => {
+        this.socket.destroy();
+        cb(err);
+      },
+    });
+    this.sink = d;
+    if (this.data.length > 0) d.push(this.data);
+    return d;
+  }
+}
