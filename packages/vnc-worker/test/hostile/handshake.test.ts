@@ -252,6 +252,8 @@ describe('TLS (VeNCrypt and wss://) aborted mid-handshake', () => {
         return closeCode(c);
       });
       expect(new Set(codes)).toEqual(new Set(['VNC_TLS_HANDSHAKE_FAILED']));
+      // Nothing of them is left: the witness is the only client.
+      expect(t.vnc.clientCount).toBe(1);
       await t.checkWitness();
     });
   }
