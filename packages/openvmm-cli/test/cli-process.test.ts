@@ -51,10 +51,12 @@ describe('bad values', () => {
     [['--gfx', '--vnc-listen', 'banana'], '--vnc-listen'],
     [['--gfx', '--guest', 'windows95'], '--guest'],
     [['--gfx', '--no-such-option'], '--no-such-option'],
+    [['--gfx', '--vnc-tls-cert', '/nonexistent/cert.pem', '--vnc-tls-key', '/nonexistent/key.pem'], '--vnc-tls-cert'],
+    [['--gfx', '--vnc-tls-key', '/nonexistent/key.pem'], '--vnc-tls-key'],
   ] as const) {
-    it(`${args.slice(1).join(' ')} exits non-zero with one line naming ${mention}`, async () => {
+    it(`${args.slice(1).join(' ')} exits 2 with one line naming ${mention}`, async () => {
       const r = await runCli([...args]);
-      expect(r.code).not.toBe(0);
+      expect(r.code).toBe(2);
       const lines = r.stderr.trimEnd().split('\n');
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain(mention);
