@@ -97,7 +97,7 @@ describe('TigerVNC viewer with the demo guest', () => {
     const before = await capture(port);
     expect(findPicture(before, needle)).toEqual([]);
 
-    await xrun(x.display, 'xdotool', ['type', '--delay', '40', typed]);
+    await xrun(x!.display, 'xdotool', ['type', '--delay', '40', typed]);
     const after = await captureUntil(port, (p) => findPicture(p, needle).length > 0);
     const hits = findPicture(after, needle);
     expect(hits.length).toBe(1);
