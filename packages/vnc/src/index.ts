@@ -33,3 +33,6 @@ export * from './update-builder.js';
 export * from './vnc-auth.js';
 export * from './vencrypt.js';
 export * from './encodings/zrle.js';
+export * from './encodings/tight.js';
+export * from './encodings/tight-palette.js';
+export * from './encodings/tight-levels.js';

@@ -18,14 +18,16 @@ import type { RectEncoder } from './encodings/encoder.js';
 import { RawEncoder } from './encodings/raw.js';
 import { ZlibEncoder } from './encodings/zlib.js';
 import { ZrleEncoder } from './encodings/zrle.js';
+import { TightEncoder } from './encodings/tight.js';
+import { tightLevels } from './encodings/tight-levels.js';
 import type { FramebufferSource } from './framebuffer-source.js';
 import { PixelConverter } from './pixel-convert.js';
 import { type PixelFormat, SERVER_PIXEL_FORMAT } from './pixel-format.js';
 import { Encoding, MAX_RECTS_PER_UPDATE, encodingName } from './rfb.js';
-import { writeRectHeader } from './encodings/encoder.js';
+import { countEncodedRects, writeRectHeader } from './encodings/encoder.js';
 
 /** Rect encodings we can produce; the first of these in the client's list wins. */
-const SUPPORTED_RECT_ENCODINGS: readonly number[] = [Encoding.ZRLE, Encoding.ZLIB, Encoding.RAW];
+const SUPPORTED_RECT_ENCODINGS: readonly number[] = [Encoding.TIGHT, Encoding.ZRLE, Encoding.ZLIB, Encoding.RAW];
 
 /** Whether a client with these encodings draws the pointer itself (Cursor, or Cursor With Alpha). */
 function takesCursor(encodings: ReadonlySet<number>): boolean {
@@ -49,6 +51,7 @@ export class UpdateBuilder {
   private readonly raw = new RawEncoder();
   private zlib: ZlibEncoder | undefined;
   private zrle: ZrleEncoder | undefined;
+  private tight: TightEncoder | undefined;
   private encoder: RectEncoder = this.raw;
   private converter = new PixelConverter(SERVER_PIXEL_FORMAT);
   private encodings = new Set<number>();
@@ -102,7 +105,11 @@ export class UpdateBuilder {
     const chosen = list.find((e) => SUPPORTED_RECT_ENCODINGS.includes(e)) ?? Encoding.RAW;
     // Each stream-based encoder is created once and kept for the connection's life: the
     // client's inflater for it persists even while another encoding is in use.
-    if (chosen === Encoding.ZRLE) this.encoder = this.zrle ??= new ZrleEncoder();
+    if (chosen === Encoding.TIGHT) {
+      this.encoder = this.tight ??= new TightEncoder();
+      const levels = tightLevels(list);
+      this.tight.setLevels(levels.compress, levels.quality);
+    } else if (chosen === Encoding.ZRLE) this.encoder = this.zrle ??= new ZrleEncoder();
     else if (chosen === Encoding.ZLIB) this.encoder = this.zlib ??= new ZlibEncoder();
     else this.encoder = this.raw;
     if (takesCursor(this.encodings) && (!takesCursor(had) || this.encodings.has(Encoding.CURSOR_WITH_ALPHA) !== had.has(Encoding.CURSOR_WITH_ALPHA))) {
@@ -152,7 +159,13 @@ export class UpdateBuilder {
     if (!this.hasPending()) return { kind: 'none' };
     let rects = this.dirty.isEmpty() ? [] : this.dirty.toRects(this.rects);
     const pseudo = Number(this.cursorPending) + Number(this.namePending) + Number(this.ledsPending && this.leds !== undefined) + Number(this.layoutPending);
-    if (rects.length > MAX_RECTS_PER_UPDATE - pseudo) rects = [{ x: 0, y: 0, w: fb.width, h: fb.height }];
+    let dataRects = countEncodedRects(this.encoder, rects);
+    // Too many for the u16 count: end the list with a LastRect instead, or send one full frame.
+    const lastRect = dataRects > MAX_RECTS_PER_UPDATE - pseudo && this.encodings.has(Encoding.LAST_RECT);
+    if (dataRects > MAX_RECTS_PER_UPDATE - pseudo && !lastRect) {
+      rects = [{ x: 0, y: 0, w: fb.width, h: fb.height }];
+      dataRects = countEncodedRects(this.encoder, rects);
+    }
     const out = this.out;
     out.reset();
     out.u8(0);
@@ -183,10 +196,11 @@ export class UpdateBuilder {
     }
     const ctx = { framebuffer: fb, converter: this.converter, out };
     for (const r of rects) this.encoder.encodeRect(r, ctx);
-    count += rects.length;
-    out.patchU16(countAt, count);
+    count += dataRects;
+    if (lastRect) writeRectHeader(out, 0, 0, 0, 0, Encoding.LAST_RECT);
+    out.patchU16(countAt, lastRect ? MAX_RECTS_PER_UPDATE : count);
     this.dirty.clear();
-    return { kind: 'update', data: out.take(), rects: rects.length };
+    return { kind: 'update', data: out.take(), rects: dataRects };
   }
 
   /** The size this client currently believes the screen has (its bitmap is kept at that size). */
@@ -203,10 +217,11 @@ export class UpdateBuilder {
     this.out.recycle(data);
   }
 
-  /** Releases encoder state (the zlib and ZRLE streams). */
+  /** Releases encoder state (the zlib, ZRLE and Tight streams). */
   close(): void {
     this.zlib?.close();
     this.zrle?.close();
+    this.tight?.close();
   }
 
   private buildResize(): BuildResult {

@@ -22,6 +22,11 @@ export interface RectEncoder {
   readonly encoding: number;
   /** Appends `rect` (12-byte header and body) to `ctx.out`. */
   encodeRect(rect: Rect, ctx: EncodeContext): void;
+  /**
+   * How many rectangles {@link RectEncoder.encodeRect} writes for `rect` (an encoding that cuts
+   * big rects, such as Tight, writes several); 1 when absent. The update's rect count adds these.
+   */
+  rectCount?(rect: Rect): number;
 }
 
 /** Writes a 12-byte rectangle header. */
@@ -31,4 +36,12 @@ export function writeRectHeader(out: ByteWriter, x: number, y: number, w: number
   out.u16(w);
   out.u16(h);
   out.i32(encoding);
+}
+
+/** The rect count `encoder` writes for `rects` (see {@link RectEncoder.rectCount}). */
+export function countEncodedRects(encoder: RectEncoder, rects: readonly Rect[]): number {
+  if (!encoder.rectCount) return rects.length;
+  let n = 0;
+  for (const r of rects) n += encoder.rectCount(r);
+  return n;
 }
