@@ -15,6 +15,16 @@
  * a pixel by shifting a host-order 32-bit load (its `HandleZRLE24Down`), which only comes out
  * right on a big-endian host. packages/vnc/test/zrle.test.ts covers that format with its own
  * decoder.
+ *
+ * Tight leaves out the same format for a similar reason: there the TPIXEL is three bytes, red,
+ * green, blue, whatever the client's byte order (rfbproto; QEMU fixed its server to do exactly
+ * this), and libvncclient 0.9.14 builds the pixel from them in host order, so a little-endian
+ * host gets the channels in the wrong bytes. packages/vnc/test/tight.test.ts covers it.
+ *
+ * Tight runs lossless (vncgrab -q none: no quality level, so no JPEG) in the pixel-exact loop,
+ * and once more with a JPEG quality level and compression level 1 (palettes of at most 24
+ * colours, so the ramps go as JPEG): that picture must differ from the card (JPEG was used) and
+ * still be close to it (PSNR).
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +32,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CliProcess, freePort, startCli } from './helpers/cli-process.js';
 import { scratchDir } from './helpers/clients.js';
-import { diffCount, expectedTestCard, reduceToFormat, type Picture } from './helpers/images.js';
+import { diffCount, expectedTestCard, psnr, reduceToFormat, type Picture } from './helpers/images.js';
 import { VNCGRAB_FORMATS, type VncgrabFormat, buildVncgrab, removeVncgrab, vncgrab } from './helpers/libvncclient.js';
 
 const WIDTH = 1024;
@@ -49,6 +59,9 @@ const ENCODINGS = [
   { name: 'raw', offer: 'raw zlib', serverName: 'RAW' },
   { name: 'zlib', offer: 'zlib raw', serverName: 'ZLIB' },
   { name: 'other', offer: 'zrle raw', serverName: 'ZRLE' },
+  // JPEG off (no quality level sent): Tight is lossless. libvncclient's Tight decoder writes
+  // into the framebuffer itself, so its rects count as `other`.
+  { name: 'other', offer: 'tight raw', serverName: 'TIGHT' },
 ] as const;
 
 const DECODERS = ['raw', 'zlib', 'other'] as const;
@@ -109,7 +122,7 @@ describe('libvncclient (vncgrab) against the CLI', () => {
 
   for (const f of FORMATS) {
     for (const enc of ENCODINGS) {
-      if (enc.serverName === 'ZRLE' && f.bigEndian && VNCGRAB_FORMATS[f.format].bpp === 32) continue; // see the top of the file
+      if ((enc.serverName === 'ZRLE' || enc.serverName === 'TIGHT') && f.bigEndian && VNCGRAB_FORMATS[f.format].bpp === 32) continue; // see the top of the file
       it(`${f.label}, ${enc.serverName}: the test card reduced to the format, pixel for pixel`, async () => {
         const spec = VNCGRAB_FORMATS[f.format];
         const from = cli!.output().length;
@@ -117,6 +130,7 @@ describe('libvncclient (vncgrab) against the CLI', () => {
           encodings: enc.offer,
           format: f.format,
           bigEndian: f.bigEndian,
+          ...(enc.serverName === 'TIGHT' ? { quality: 'none' as const } : {}),
         });
 
         expect([report.width, report.height, report.bpp]).toEqual([WIDTH, HEIGHT, spec.bpp]);
@@ -131,5 +145,24 @@ describe('libvncclient (vncgrab) against the CLI', () => {
         expect(diff, describeDiff(picture, expected)).toBe(0);
       });
     }
+  }
+
+  for (const format of ['rgb888', 'bgr888'] as const) {
+    it(`${format} 32 bpp, TIGHT with JPEG (quality level 6): close to the test card, not exact`, async () => {
+      const from = cli!.output().length;
+      const { picture, report } = await vncgrab(cli!.host, cli!.port, join(dir!, `shot-${shots++}.ppm`), {
+        encodings: 'tight raw',
+        format,
+        quality: 6,
+        compress: 1,
+      });
+      expect([report.width, report.height, report.bpp]).toEqual([WIDTH, HEIGHT, 32]);
+      expect(report.rects.other, JSON.stringify(report)).toBeGreaterThan(0);
+      expect(await serverEncodingsAfter(from)).toEqual(['TIGHT']);
+      const diff = diffCount(picture, card);
+      const quality = psnr(picture, card);
+      expect(diff, 'no pixel differs: JPEG was not used').toBeGreaterThan(0);
+      expect(quality, `PSNR ${quality.toFixed(1)} dB, ${diff} pixels differ`).toBeGreaterThanOrEqual(40);
+    });
   }
 });

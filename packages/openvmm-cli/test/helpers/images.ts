@@ -45,6 +45,25 @@ export function diffCount(a: Picture, b: Picture): number {
   return n;
 }
 
+/**
+ * Peak signal-to-noise ratio of `a` against `b` over all three channels, in dB (Infinity when
+ * they are equal): how close a lossy (JPEG) picture is to the original.
+ */
+export function psnr(a: Picture, b: Picture): number {
+  if (a.width !== b.width || a.height !== b.height) return 0;
+  let se = 0;
+  for (let i = 0; i < a.pixels.length; i++) {
+    const p = a.pixels[i]!;
+    const q = b.pixels[i]!;
+    for (let s = 0; s < 24; s += 8) {
+      const d = ((p >>> s) & 0xff) - ((q >>> s) & 0xff);
+      se += d * d;
+    }
+  }
+  if (se === 0) return Number.POSITIVE_INFINITY;
+  return 10 * Math.log10((255 * 255) / (se / (a.pixels.length * 3)));
+}
+
 /** The pixel at (x, y). */
 export function pixelAt(p: Picture, x: number, y: number): number {
   return p.pixels[y * p.width + x]!;

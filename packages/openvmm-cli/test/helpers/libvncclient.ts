@@ -78,6 +78,10 @@ export interface VncgrabOptions {
   readonly bigEndian?: boolean;
   /** vncgrab's own time limit in seconds (default 10). */
   readonly timeoutSecs?: number;
+  /** JPEG quality level 0..9 sent with Tight, or 'none' for no quality level (lossless Tight). */
+  readonly quality?: number | 'none';
+  /** Compression level 0..9 sent with Tight. */
+  readonly compress?: number;
   /** Password for VNC Authentication, when the server asks for one. */
   readonly password?: string;
   /** CA certificate file (PEM) that lets libvncclient take VeNCrypt's X509 subtypes. */
@@ -93,6 +97,8 @@ export async function vncgrab(host: string, port: number, out: string, opts: Vnc
   const secs = opts.timeoutSecs ?? 10;
   const args = ['-e', opts.encodings ?? 'raw', '-s', opts.format ?? 'rgb888', '-t', String(secs), '-o', out];
   if (opts.bigEndian) args.push('-B');
+  if (opts.quality !== undefined) args.push('-q', String(opts.quality));
+  if (opts.compress !== undefined) args.push('-z', String(opts.compress));
   if (opts.password !== undefined) args.push('-p', opts.password);
   if (opts.caFile !== undefined) args.push('-c', opts.caFile);
   args.push(host, String(port));

@@ -2,7 +2,7 @@
  * vncgrab: grab one full frame from a VNC server with libvncclient (LibVNCServer 0.9.x) and
  * write it as a binary PPM. Used by the end-to-end tests as an independent client.
  *
- *   vncgrab [-e "zlib raw"] [-b 8|16|32] [-s PRESET] [-B] [-t SECS] -o out.ppm HOST PORT
+ *   vncgrab [-e "zlib raw"] [-b 8|16|32] [-s PRESET] [-B] [-q none|0-9] [-z 0-9] [-t SECS] [-p PASSWORD] [-c CA.pem] -o out.ppm HOST PORT
  *
  *   -e  encodings to advertise, in preference order (libvncclient's appData.encodingsString)
  *   -b  bits per pixel: without -s, picks the preset for that size (32 rgb888, 16 rgb565,
@@ -11,6 +11,9 @@
  *       The name lists channels from the most significant bits down, e.g. rgb565 is red at
  *       shift 11, green at 5, blue at 0; bgr888 is red at shift 0 (what noVNC asks for).
  *   -B  big-endian pixels (default: little-endian)
+ *   -q  JPEG quality level 0..9 sent with Tight (pseudo-encoding -32 + level), or "none" to
+ *       turn JPEG off (no quality level sent: Tight stays lossless). Default: libvncclient's.
+ *   -z  compression level 0..9 sent with Tight/Zlib (pseudo-encoding -256 + level).
  *   -t  give up after SECS seconds (default 10)
  *   -p  password for VNC Authentication (also inside VeNCrypt TLSVnc/X509Vnc)
  *   -c  CA certificate file (PEM) for VeNCrypt's X509 subtypes: without it libvncclient cannot
@@ -204,22 +207,25 @@ static rfbCredential *getCredential(rfbClient *cl, int type) {
 
 int main(int argc, char **argv) {
   const char *encodings = "raw", *preset = NULL, *outPath = NULL;
-  int bpp = 0, bigEndian = 0, opt;
+  const char *quality = NULL;
+  int bpp = 0, bigEndian = 0, compress = -1, opt;
   double timeout = 10;
-  while ((opt = getopt(argc, argv, "e:b:s:Bt:o:p:c:")) != -1) {
+  while ((opt = getopt(argc, argv, "e:b:s:Bq:z:t:o:p:c:")) != -1) {
     switch (opt) {
     case 'e': encodings = optarg; break;
     case 'b': bpp = atoi(optarg); break;
     case 's': preset = optarg; break;
     case 'B': bigEndian = 1; break;
+    case 'q': quality = optarg; break;
+    case 'z': compress = atoi(optarg); break;
     case 't': timeout = atof(optarg); break;
     case 'o': outPath = optarg; break;
     case 'p': password = optarg; break;
     case 'c': caFile = optarg; break;
-    default: die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-t SECS] [-p PASSWORD] [-c CA.pem] -o OUT.ppm HOST PORT");
+    default: die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-q none|0-9] [-z 0-9] [-t SECS] [-p PASSWORD] [-c CA.pem] -o OUT.ppm HOST PORT");
     }
   }
-  if (!outPath || optind + 2 != argc) die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-t SECS] [-p PASSWORD] [-c CA.pem] -o OUT.ppm HOST PORT");
+  if (!outPath || optind + 2 != argc) die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-q none|0-9] [-z 0-9] [-t SECS] [-p PASSWORD] [-c CA.pem] -o OUT.ppm HOST PORT");
   if (!preset) preset = bpp == 8 ? "bgr233" : bpp == 16 ? "rgb565" : "rgb888";
 
   /* 8 bits per sample, 3 samples, 4 bytes per pixel; the format is then replaced below. */
@@ -231,6 +237,13 @@ int main(int argc, char **argv) {
   cl->format.trueColour = TRUE;
   cl->appData.encodingsString = encodings;
   cl->appData.shareDesktop = TRUE;
+  if (quality && strcmp(quality, "none") == 0) {
+    cl->appData.enableJPEG = FALSE;
+  } else if (quality) {
+    cl->appData.enableJPEG = TRUE;
+    cl->appData.qualityLevel = atoi(quality);
+  }
+  if (compress >= 0) cl->appData.compressLevel = compress;
   cl->GetPassword = getPassword;
   if (caFile) cl->GetCredential = getCredential;
   cl->MallocFrameBuffer = mallocFrameBuffer;
