@@ -203,6 +203,7 @@ int main(int argc, char **argv) {
   client->format.blueShift = 0;
   client->appData.encodingsString = enc;
   client->appData.compressLevel = compress_level; /* sent as CompressLevelN with zlib (and, by the filter, zrle; not with raw) */
+  client->appData.enableJPEG = FALSE; /* Tight lossless: no quality level (only Tight sends one) */
   client->appData.useRemoteCursor = TRUE;
   client->appData.shareDesktop = TRUE;
   client->FinishedFrameBufferUpdate = on_update;

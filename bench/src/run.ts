@@ -21,6 +21,7 @@ import { peersBenchmark } from './peers/peers.js';
 import { pixelConvertBenchmark } from './pixel-convert.js';
 import { type BenchResult, type Benchmark, renderMarkdown, renderResult } from './report.js';
 import { tileDiffBenchmark } from './tile-diff.js';
+import { tightBenchmark } from './tight.js';
 
 /** Every benchmark, in the order `pnpm bench` runs them. */
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -30,6 +31,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   pixelConvertBenchmark,
   deflateBenchmark,
   encodeRawBenchmark,
+  tightBenchmark,
   multiClientBenchmark,
   peersBenchmark,
 ];

@@ -16,8 +16,9 @@
  *
  * One measuring client for all (`rfbmeter.c`, libvncclient), offering the same encodings and
  * asking for the native pixel format, logs when it first decodes each frame number (same clock).
- * Encodings: Raw, Zlib (not Xvnc: it has none) and ZRLE ("zrle raw"), all at zlib level 1 (see
- * {@link ZLIB_LEVEL}).
+ * Encodings: Raw, Zlib (not Xvnc: it has none), ZRLE ("zrle raw") and lossless Tight ("tight
+ * raw", no JPEG quality level sent: a lossy picture would fail the frame tags and the checksum),
+ * all at zlib level 1 (see {@link ZLIB_LEVEL}; Tight takes it as CompressLevel 1 on all three).
  * Per server, workload and encoding: RFB bytes per delivered frame, frames delivered per second,
  * latency (feeder write to client decode) median and p99, server CPU per delivered frame
  * (/proc, all threads), and server RSS with 1 and 16 clients (terminal, Raw).
@@ -27,7 +28,7 @@
  *
  * Environment knobs (for development): PEERS_SECONDS (measured seconds per 30 fps workload,
  * default 6), PEERS_IDLE_SECONDS (default 9), PEERS_WORKLOADS (comma list), PEERS_SERVERS
- * (comma list of ours,xvnc,libvnc), PEERS_ENCODINGS (comma list of raw,zlib,zrle),
+ * (comma list of ours,xvnc,libvnc), PEERS_ENCODINGS (comma list of raw,zlib,zrle,tight),
  * PEERS_MANY=0 (skip the 16-client runs), PEERS_ZRLE_LEVEL (the peers' ZRLE zlib level, default
  * 1; `default` leaves each peer at its own default, 6 for both).
  */
@@ -49,11 +50,11 @@ export type ServerId = 'ours' | 'xvnc' | 'libvnc';
 /** Workloads (names as gen_frames takes them). */
 export type WorkloadId = 'terminal' | 'idle' | 'video' | 'drag';
 /** Encodings offered (libvncclient names). */
-export type EncodingId = 'raw' | 'zlib' | 'zrle';
-const ENCODINGS: readonly EncodingId[] = ['raw', 'zlib', 'zrle'];
+export type EncodingId = 'raw' | 'zlib' | 'zrle' | 'tight';
+const ENCODINGS: readonly EncodingId[] = ['raw', 'zlib', 'zrle', 'tight'];
 
 /** What the meter offers per variant (a libvncclient list: the first one the server has wins). */
-const METER_ENCODINGS: Record<EncodingId, string> = { raw: 'raw', zlib: 'zlib', zrle: 'zrle raw' };
+const METER_ENCODINGS: Record<EncodingId, string> = { raw: 'raw', zlib: 'zlib', zrle: 'zrle raw', tight: 'tight raw' };
 
 const SERVER_LABEL: Record<ServerId, string> = { ours: 'ours (TS)', xvnc: 'TigerVNC Xvnc', libvnc: 'libvncserver' };
 const SERVER_COLOUR: Record<ServerId, string> = { ours: '#2b6cb0', xvnc: '#c05621', libvnc: '#2f855a' };
@@ -590,6 +591,7 @@ async function run(): Promise<BenchResult> {
     // Xvnc has no Zlib (asking for it alone gets Raw), so Zlib is ours against libvncserver.
     if (encs.includes('zlib')) for (const s of [...servers].reverse()) if (s !== 'xvnc') plan.push({ server: s, workload: w, encoding: 'zlib', clients: 1 });
     if (encs.includes('zrle')) for (const s of servers) plan.push({ server: s, workload: w, encoding: 'zrle', clients: 1 });
+    if (encs.includes('tight')) for (const s of servers) plan.push({ server: s, workload: w, encoding: 'tight', clients: 1 });
   }
   const manyWl = wls.find((w) => w.id === 'terminal');
   if (manyWl && encs.includes('raw') && process.env.PEERS_MANY !== '0') {
@@ -619,7 +621,7 @@ async function run(): Promise<BenchResult> {
   const notes: string[] = [
     'ours/peer < 1 means ours is lower: better for bytes, latency, CPU and RSS; worse for frames/s. Every server ran fresh, fed the same frames, measured by the same rfbmeter binary.',
     `Frames: ${wls.map((w) => `${w.id} ${w.warm} warm-up + ${w.frames - w.warm} measured at ${w.fps}/s`).join(', ')}. Latency = the client decoding frame k's corner tag minus the feeder starting to write frame k (one CLOCK_MONOTONIC).`,
-    `zlib level ${ZLIB_LEVEL} for Zlib and ZRLE on ours (fixed). Meter offers: ${encs.map((e) => `${e} "${METER_ENCODINGS[e]}"`).join(', ')}, plus CompressLevel ${ZLIB_LEVEL} with zlib and zrle. Peers' ZRLE level: ${zrleLevel === undefined ? 'their defaults (zlib default, 6)' : `${zrleLevel} (Xvnc -ZlibLevel ${zrleLevel}, vncserve -z ${zrleLevel})`}; libvncserver's Zlib takes CompressLevel ${ZLIB_LEVEL}. Xvnc has no Zlib.`,
+    `zlib level ${ZLIB_LEVEL} for Zlib and ZRLE on ours (fixed). Meter offers: ${encs.map((e) => `${e} "${METER_ENCODINGS[e]}"`).join(', ')}, plus CompressLevel ${ZLIB_LEVEL} with zlib, zrle and tight (tight without a JPEG quality level: lossless). Peers' ZRLE level: ${zrleLevel === undefined ? 'their defaults (zlib default, 6)' : `${zrleLevel} (Xvnc -ZlibLevel ${zrleLevel}, vncserve -z ${zrleLevel})`}; libvncserver's Zlib takes CompressLevel ${ZLIB_LEVEL}. Xvnc has no Zlib.`,
     'Server CPU: the server process, all threads (ours includes its replay-guest thread copying frames into VRAM; libvncserver its stream-reader thread and the copy; Xvnc copies from the feeder\'s shared memory). The frame generator is a separate process for all.',
     badPictures.length === 0
       ? 'Picture check: every client\'s final picture equals the generator\'s final screen (checksum), in every run.'

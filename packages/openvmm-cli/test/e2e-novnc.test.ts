@@ -78,7 +78,7 @@ function mouseTexts(x: number, y: number, buttons: string): string[] {
 describe('web console (noVNC in headless Chromium)', () => {
   it('shows the test card pixel for pixel on the canvas', async () => {
     const port = await freePort();
-    cli = await startCli(['--gfx', '--guest', 'test-card', '--vnc-port', String(port)]);
+    cli = await startCli(['--gfx', '--guest', 'test-card', '--vnc-port', String(port), '--log-level', 'debug']);
     const page = await openConsole(port);
     const expected = expectedTestCard(1024, 768);
     let shot = await canvasPicture(page);
@@ -88,6 +88,9 @@ describe('web console (noVNC in headless Chromium)', () => {
     }
     expect([shot.width, shot.height]).toEqual([1024, 768]);
     expect(diffCount(shot, expected)).toBe(0);
+    // noVNC lists Tight first and sends its default JPEG quality level (6): the card still comes
+    // out exact because its areas fit Tight palettes (JPEG is only for photo-like areas).
+    expect(cli.output()).toMatch(/\bencodings\b[^\n]*\busing=TIGHT/);
     // noVNC decoded our Cursor pseudo-rect (the default arrow until the guest sends a shape) and
     // shows it as the canvas's CSS cursor image.
     const cursor = (await page.evaluate('getComputedStyle(document.querySelector("#screen canvas")).cursor')) as string;

@@ -10,7 +10,7 @@ import { describe, it, expect } from 'vitest';
 import { ByteWriter } from '../src/byte-writer.js';
 import type { Rect } from '../src/dirty-bitmap.js';
 import { RawEncoder } from '../src/encodings/raw.js';
-import { TIGHT_MAX_AREA, TIGHT_MAX_WIDTH, TightEncoder, jpegAllowedFor, tpixelIs24, writeCompactLength } from '../src/encodings/tight.js';
+import { TIGHT_MAX_AREA, TIGHT_MAX_AREA_JPEG, TIGHT_MAX_WIDTH, TightEncoder, jpegAllowedFor, tpixelIs24, writeCompactLength } from '../src/encodings/tight.js';
 import { tightLevels } from '../src/encodings/tight-levels.js';
 import { PixelConverter } from '../src/pixel-convert.js';
 import { type PixelFormat, SERVER_PIXEL_FORMAT } from '../src/pixel-format.js';
@@ -168,7 +168,7 @@ describe('Tight splitting', () => {
     const dec = new TightTestDecoder(SERVER_PIXEL_FORMAT, fb.width, fb.height);
     const rect = { x: 0, y: 0, w: 3000, h: 130 };
     const infos = dec.decodeRects(encode(enc, fb, conv, [rect]));
-    expect(infos.length).toBe(enc.rectCount(rect));
+    expect(infos.length).toBe(enc.rectCount(rect, SERVER_PIXEL_FORMAT));
     expect(infos.length).toBe(2 * 5); // 2048 + 952 wide; 32 rows each (65536 / 2048), 5 bands
     let area = 0;
     for (const i of infos) {
@@ -178,8 +178,19 @@ describe('Tight splitting', () => {
     }
     expect(area).toBe(3000 * 130);
     expect(Buffer.from(dec.fb).equals(Buffer.from(rawFrame(fb, conv)))).toBe(true);
-    expect(enc.rectCount({ x: 0, y: 0, w: 1920, h: 1080 })).toBe(Math.ceil(1080 / Math.floor(65536 / 1920)));
-    expect(enc.rectCount({ x: 0, y: 0, w: 10, h: 10 })).toBe(1);
+    expect(enc.rectCount({ x: 0, y: 0, w: 1920, h: 1080 }, SERVER_PIXEL_FORMAT)).toBe(Math.ceil(1080 / Math.floor(65536 / 1920)));
+    expect(enc.rectCount({ x: 0, y: 0, w: 10, h: 10 }, SERVER_PIXEL_FORMAT)).toBe(1);
+    // With JPEG possible the pieces are 4x larger (fewer jpeg-js calls); not for a 16 bpp client.
+    enc.setLevels(undefined, 5);
+    expect(enc.rectCount({ x: 0, y: 0, w: 1920, h: 1080 }, SERVER_PIXEL_FORMAT)).toBe(Math.ceil(1080 / Math.floor(TIGHT_MAX_AREA_JPEG / 1920)));
+    expect(enc.rectCount({ x: 0, y: 0, w: 1920, h: 1080 }, fmt(RGB565))).toBe(Math.ceil(1080 / Math.floor(65536 / 1920)));
+    const big = { x: 0, y: 0, w: 3000, h: 200 };
+    const fbBig = makeScreen(3000, 200);
+    const decJ = new TightTestDecoder(SERVER_PIXEL_FORMAT, 3000, 200);
+    const pieces = decJ.decodeRects(encode(enc, fbBig, conv, [big]));
+    expect(pieces.length).toBe(enc.rectCount(big, SERVER_PIXEL_FORMAT));
+    expect(pieces.every((i) => i.w <= TIGHT_MAX_WIDTH && i.w * i.h <= TIGHT_MAX_AREA_JPEG)).toBe(true);
+    expect(pieces.some((i) => i.w * i.h > TIGHT_MAX_AREA)).toBe(true);
   });
 });
 
@@ -284,7 +295,7 @@ describe('UpdateBuilder with Tight', () => {
     const infos = dec.decodeRects(new Uint8Array(r.data.subarray(4)));
     expect(count).toBe(infos.length);
     expect(r.rects).toBe(infos.length);
-    expect(infos.length).toBe(2 * 7);
+    expect(infos.length).toBe(2 * 2); // 2048 + 52 wide, 128 + 72 rows (JPEG possible: 262144-px pieces)
     expect(infos.some((i) => i.w > 2048)).toBe(false);
     expect(infos.some((i) => i.kind === 'jpeg')).toBe(true);
     b.close();
@@ -296,7 +307,7 @@ describe('UpdateBuilder with Tight', () => {
     b.setEncodings([Encoding.TIGHT, Encoding.LAST_RECT]);
     // An encoder that claims a huge count stands in for an update with too many rects.
     const inner = (b as unknown as { encoder: TightEncoder }).encoder;
-    inner.rectCount = () => 70000;
+    inner.rectCount = (): number => 70000;
     b.dirty.markAll();
     const r = b.build();
     if (r.kind !== 'update') throw new Error(r.kind);

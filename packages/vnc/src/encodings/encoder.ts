@@ -8,6 +8,7 @@ import type { ByteWriter } from '../byte-writer.js';
 import type { Rect } from '../dirty-bitmap.js';
 import type { FramebufferSource } from '../framebuffer-source.js';
 import type { PixelConverter } from '../pixel-convert.js';
+import type { PixelFormat } from '../pixel-format.js';
 
 /** What an encoder needs to encode one rectangle. */
 export interface EncodeContext {
@@ -24,9 +25,10 @@ export interface RectEncoder {
   encodeRect(rect: Rect, ctx: EncodeContext): void;
   /**
    * How many rectangles {@link RectEncoder.encodeRect} writes for `rect` (an encoding that cuts
-   * big rects, such as Tight, writes several); 1 when absent. The update's rect count adds these.
+   * big rects, such as Tight, writes several) for a client in `format`; 1 when absent. The
+   * update's rect count adds these.
    */
-  rectCount?(rect: Rect): number;
+  rectCount?(rect: Rect, format: PixelFormat): number;
 }
 
 /** Writes a 12-byte rectangle header. */
@@ -39,9 +41,9 @@ export function writeRectHeader(out: ByteWriter, x: number, y: number, w: number
 }
 
 /** The rect count `encoder` writes for `rects` (see {@link RectEncoder.rectCount}). */
-export function countEncodedRects(encoder: RectEncoder, rects: readonly Rect[]): number {
+export function countEncodedRects(encoder: RectEncoder, rects: readonly Rect[], format: PixelFormat): number {
   if (!encoder.rectCount) return rects.length;
   let n = 0;
-  for (const r of rects) n += encoder.rectCount(r);
+  for (const r of rects) n += encoder.rectCount(r, format);
   return n;
 }

@@ -2,7 +2,8 @@
  * Tight encoding (7), per the rfbproto description, as TigerVNC produces it.
  *
  * A rect is cut into sub-rects at most {@link TIGHT_MAX_WIDTH} pixels wide and
- * {@link TIGHT_MAX_AREA} pixels large (the width limit is the protocol's, the area TigerVNC's),
+ * {@link TIGHT_MAX_AREA} pixels large (the width limit is the protocol's, the area TigerVNC's;
+ * {@link TIGHT_MAX_AREA_JPEG} while JPEG may be sent),
  * and each sub-rect goes out as its own Tight rect, so one dirty rect may count as several in
  * the update ({@link TightEncoder.rectCount}). Each sub-rect is written with the first that fits:
  * - fill (control 0x80): one colour, sent as one TPIXEL;
@@ -40,6 +41,12 @@ export { TIGHT_JPEG_QUALITY, jpegAllowedFor } from './tight-jpeg.js';
 export const TIGHT_MAX_WIDTH = 2048;
 /** Largest sub-rect area we send (TigerVNC's choice; it bounds the per-rect work and buffers). */
 export const TIGHT_MAX_AREA = 65536;
+/**
+ * Largest sub-rect area while JPEG may be sent: 4x larger, because jpeg-js spends ~18 ms
+ * setting up its tables on every call, so a 1080p frame costs ~0.8 s in 65536-px pieces and
+ * ~0.35 s in these (docs/performance.md). Clients limit only the width (2048).
+ */
+export const TIGHT_MAX_AREA_JPEG = 4 * TIGHT_MAX_AREA;
 /** Shorter palette or copy data is sent without zlib (the protocol's threshold). */
 export const TIGHT_MIN_TO_COMPRESS = 12;
 /** Compression level used when the client sent none (TigerVNC's default). */
@@ -118,12 +125,14 @@ export class TightEncoder implements RectEncoder {
   private pendingResets = 0;
   private compressLevel = TIGHT_DEFAULT_COMPRESS_LEVEL;
   private quality: number | undefined;
-  /** The sub-rect's pixels: native (3-byte TPIXEL or JPEG) or in the client's format. */
-  private pixels = new Uint8Array(TIGHT_MAX_AREA * 4);
+  /**
+   * The sub-rect's pixels: native (3-byte TPIXEL, JPEG) or in the client's format. Once the
+   * keys are made, the palette and 3-byte copy data are written over it (it holds 4 bytes per
+   * pixel, they need at most 3), so one buffer serves both.
+   */
+  private pixels = new Uint8Array(0);
   /** One key per pixel: equal keys exactly when the pixels are equal. */
-  private readonly keys = new Uint32Array(TIGHT_MAX_AREA);
-  /** Filtered data before compression. */
-  private readonly body = new Uint8Array(TIGHT_MAX_AREA * 4);
+  private keys = new Uint32Array(0);
   private readonly sub: Rect = { x: 0, y: 0, w: 0, h: 0 };
 
   constructor(options: TightEncoderOptions = {}) {
@@ -150,12 +159,17 @@ export class TightEncoder implements RectEncoder {
     this.quality = qualityLevel === undefined ? undefined : TIGHT_JPEG_QUALITY[qualityLevel];
   }
 
-  /** How many Tight rects {@link TightEncoder.encodeRect} writes for `rect`. */
-  rectCount(rect: Rect): number {
+  /** How many Tight rects {@link TightEncoder.encodeRect} writes for `rect` to a client in `format`. */
+  rectCount(rect: Rect, format: PixelFormat): number {
     if (rect.w === 0 || rect.h === 0) return 1;
     const sw = Math.min(rect.w, TIGHT_MAX_WIDTH);
-    const sh = Math.max(1, Math.floor(TIGHT_MAX_AREA / sw));
+    const sh = Math.max(1, Math.floor(this.maxArea(format) / sw));
     return Math.ceil(rect.w / sw) * Math.ceil(rect.h / sh);
+  }
+
+  /** The sub-rect area limit for a client in `format`. */
+  private maxArea(format: PixelFormat): number {
+    return this.quality !== undefined && jpegAllowedFor(format) ? TIGHT_MAX_AREA_JPEG : TIGHT_MAX_AREA;
   }
 
   encodeRect(rect: Rect, ctx: EncodeContext): void {
@@ -166,7 +180,7 @@ export class TightEncoder implements RectEncoder {
       return;
     }
     const sw = Math.min(rect.w, TIGHT_MAX_WIDTH);
-    const sh = Math.max(1, Math.floor(TIGHT_MAX_AREA / sw));
+    const sh = Math.max(1, Math.floor(this.maxArea(ctx.converter.format) / sw));
     const sub = this.sub;
     for (let y = 0; y < rect.h; y += sh) {
       for (let x = 0; x < rect.w; x += sw) {
@@ -177,6 +191,12 @@ export class TightEncoder implements RectEncoder {
         this.encodeSubRect(sub, ctx);
       }
     }
+  }
+
+  /** Sizes the scratch buffers for sub-rects of `n` pixels (grown on first use, then kept). */
+  private grow(n: number): void {
+    this.pixels = new Uint8Array(n * 4);
+    this.keys = new Uint32Array(n);
   }
 
   /** Releases the zlib streams (call when the connection closes). */
@@ -192,6 +212,7 @@ export class TightEncoder implements RectEncoder {
     const pf = converter.format;
     const is24 = tpixelIs24(pf);
     const n = r.w * r.h;
+    if (this.keys.length < n) this.grow(n);
     this.gather(r, ctx, is24);
     const jpegOn = this.quality !== undefined && jpegAllowedFor(pf);
     const level = this.compressLevel;
@@ -211,8 +232,8 @@ export class TightEncoder implements RectEncoder {
       out.u8(TightFilter.PALETTE);
       out.u8(colours - 1);
       for (let i = 0; i < colours; i++) this.writeTpixel(out, this.palette.colours[i]!, bpp);
-      const len = mono ? this.palette.writeBitmap(this.keys, r.w, r.h, this.body, 0) : this.palette.writeIndices(this.keys, n, this.body, 0);
-      this.writeData(out, stream, this.body.subarray(0, len));
+      const len = mono ? this.palette.writeBitmap(this.keys, r.w, r.h, this.pixels, 0) : this.palette.writeIndices(this.keys, n, this.pixels, 0);
+      this.writeData(out, stream, this.pixels.subarray(0, len));
       if (mono) this.stats.mono++;
       else this.stats.indexed++;
     } else if (jpegOn) {
@@ -259,7 +280,7 @@ export class TightEncoder implements RectEncoder {
   /** The copy filter's data: TPIXELs row by row. */
   private copyData(n: number, bpp: number, is24: boolean): Uint8Array {
     if (!is24) return this.pixels.subarray(0, n * bpp);
-    const body = this.body;
+    const body = this.pixels;
     const keys = this.keys;
     for (let i = 0, o = 0; i < n; i++, o += 3) {
       const k = keys[i]!;
