@@ -159,14 +159,15 @@ export class UpdateBuilder {
     if (!this.hasPending()) return { kind: 'none' };
     let rects = this.dirty.isEmpty() ? [] : this.dirty.toRects(this.rects);
     const pseudo = Number(this.cursorPending) + Number(this.namePending) + Number(this.ledsPending && this.leds !== undefined) + Number(this.layoutPending);
-    let dataRects = countEncodedRects(this.encoder, rects, this.converter.format);
+    const out = this.out;
+    const ctx = { framebuffer: fb, converter: this.converter, out };
+    let dataRects = countEncodedRects(this.encoder, rects, ctx);
     // Too many for the u16 count: end the list with a LastRect instead, or send one full frame.
     const lastRect = dataRects > MAX_RECTS_PER_UPDATE - pseudo && this.encodings.has(Encoding.LAST_RECT);
     if (dataRects > MAX_RECTS_PER_UPDATE - pseudo && !lastRect) {
       rects = [{ x: 0, y: 0, w: fb.width, h: fb.height }];
-      dataRects = countEncodedRects(this.encoder, rects, this.converter.format);
+      dataRects = countEncodedRects(this.encoder, rects, ctx);
     }
-    const out = this.out;
     out.reset();
     out.u8(0);
     out.u8(0);
@@ -194,7 +195,6 @@ export class UpdateBuilder {
       this.ledsPending = false;
       count++;
     }
-    const ctx = { framebuffer: fb, converter: this.converter, out };
     for (const r of rects) this.encoder.encodeRect(r, ctx);
     count += dataRects;
     if (lastRect) writeRectHeader(out, 0, 0, 0, 0, Encoding.LAST_RECT);

@@ -161,36 +161,77 @@ describe('Tight round trip (lossless)', () => {
 });
 
 describe('Tight splitting', () => {
-  it('cuts rects to at most 2048 px wide and 65536 px, and rectCount says how many', () => {
-    const fb = makeScreen(3000, 130);
-    const conv = new PixelConverter(SERVER_PIXEL_FORMAT);
-    const enc = new TightEncoder();
-    const dec = new TightTestDecoder(SERVER_PIXEL_FORMAT, fb.width, fb.height);
-    const rect = { x: 0, y: 0, w: 3000, h: 130 };
-    const infos = dec.decodeRects(encode(enc, fb, conv, [rect]));
-    expect(infos.length).toBe(enc.rectCount(rect, SERVER_PIXEL_FORMAT));
-    expect(infos.length).toBe(2 * 5); // 2048 + 952 wide; 32 rows each (65536 / 2048), 5 bands
+  /** Encodes `rect` as the update builder does (rectCount, then encodeRect) and decodes it. */
+  function cut(enc: TightEncoder, fb: MemFramebuffer, pf: PixelFormat, rect: Rect): { count: number; infos: ReturnType<TightTestDecoder['decodeRects']>; dec: TightTestDecoder } {
+    const out = new ByteWriter();
+    const ctx = { framebuffer: fb, converter: new PixelConverter(pf), out };
+    const count = enc.rectCount(rect, ctx);
+    enc.encodeRect(rect, ctx);
+    const dec = new TightTestDecoder(pf, fb.width, fb.height);
+    return { count, infos: dec.decodeRects(out.bytes.slice(0, out.length)), dec };
+  }
+
+  function expectTiled(infos: readonly { x: number; y: number; w: number; h: number }[], rect: Rect, maxArea: number): void {
     let area = 0;
     for (const i of infos) {
       expect(i.w).toBeLessThanOrEqual(TIGHT_MAX_WIDTH);
-      expect(i.w * i.h).toBeLessThanOrEqual(TIGHT_MAX_AREA);
+      expect(i.w * i.h).toBeLessThanOrEqual(maxArea);
+      expect(i.x >= rect.x && i.y >= rect.y && i.x + i.w <= rect.x + rect.w && i.y + i.h <= rect.y + rect.h).toBe(true);
       area += i.w * i.h;
     }
-    expect(area).toBe(3000 * 130);
-    expect(Buffer.from(dec.fb).equals(Buffer.from(rawFrame(fb, conv)))).toBe(true);
-    expect(enc.rectCount({ x: 0, y: 0, w: 1920, h: 1080 }, SERVER_PIXEL_FORMAT)).toBe(Math.ceil(1080 / Math.floor(65536 / 1920)));
-    expect(enc.rectCount({ x: 0, y: 0, w: 10, h: 10 }, SERVER_PIXEL_FORMAT)).toBe(1);
-    // With JPEG possible the pieces are 4x larger (fewer jpeg-js calls); not for a 16 bpp client.
+    expect(area).toBe(rect.w * rect.h); // inside the rect and adding up to it: an exact cover
+  }
+
+  it('cuts rects to at most 2048 px wide and 65536 px, exactly as many as rectCount said', () => {
+    const fb = makeScreen(3000, 130);
+    const rect = { x: 0, y: 0, w: 3000, h: 130 };
+    const { count, infos, dec } = cut(new TightEncoder(), fb, SERVER_PIXEL_FORMAT, rect);
+    expect(infos.length).toBe(count);
+    expectTiled(infos, rect, TIGHT_MAX_AREA);
+    expect(Buffer.from(dec.fb).equals(Buffer.from(rawFrame(fb, new PixelConverter(SERVER_PIXEL_FORMAT))))).toBe(true);
+  });
+
+  it('gives one-colour areas pieces of their own (a flat window on a busy background)', () => {
+    const rnd = new Prng(3);
+    // Noise everywhere except a flat 256x192 "window" at (128, 64), aligned to 64-px tiles.
+    const fb = new MemFramebuffer(512, 320, (x, y) => (x >= 128 && x < 384 && y >= 64 && y < 256 ? 0x336699 : rnd.int(0, 0xffffff)));
+    const rect = { x: 0, y: 0, w: 512, h: 320 };
+    const { count, infos, dec } = cut(new TightEncoder(), fb, SERVER_PIXEL_FORMAT, rect);
+    expect(infos.length).toBe(count);
+    expectTiled(infos, rect, TIGHT_MAX_AREA);
+    const fills = infos.filter((i) => i.kind === 'fill');
+    expect(fills.reduce((a, i) => a + i.w * i.h, 0)).toBe(256 * 192);
+    expect(fills.every((i) => i.x >= 128 && i.x + i.w <= 384 && i.y >= 64 && i.y + i.h <= 256)).toBe(true);
+    expect(Buffer.from(dec.fb).equals(Buffer.from(rawFrame(fb, new PixelConverter(SERVER_PIXEL_FORMAT))))).toBe(true);
+  });
+
+  it('keeps the planned count when the pixels change between rectCount and encodeRect', () => {
+    const fb = makeScreen(300, 200);
+    const enc = new TightEncoder();
+    const out = new ByteWriter();
+    const ctx = { framebuffer: fb, converter: new PixelConverter(SERVER_PIXEL_FORMAT), out };
+    const rect = { x: 0, y: 0, w: 300, h: 200 };
+    const count = enc.rectCount(rect, ctx);
+    // The guest draws in between: the solid band is no longer solid.
+    for (let x = 0; x < 300; x += 2) fb.setPixel(x, 5, 0xff00ff);
+    enc.encodeRect(rect, ctx);
+    const dec = new TightTestDecoder(SERVER_PIXEL_FORMAT, 300, 200);
+    expect(dec.decodeRects(out.bytes.slice(0, out.length)).length).toBe(count);
+    expect(Buffer.from(dec.fb).equals(Buffer.from(rawFrame(fb, ctx.converter)))).toBe(true);
+  });
+
+  it('cuts 4x larger pieces while JPEG may be sent, but not for a 16 bpp client', () => {
+    const fb = makeScreen(3000, 300);
+    const rect = { x: 0, y: 0, w: 3000, h: 300 };
+    const enc = new TightEncoder();
     enc.setLevels(undefined, 5);
-    expect(enc.rectCount({ x: 0, y: 0, w: 1920, h: 1080 }, SERVER_PIXEL_FORMAT)).toBe(Math.ceil(1080 / Math.floor(TIGHT_MAX_AREA_JPEG / 1920)));
-    expect(enc.rectCount({ x: 0, y: 0, w: 1920, h: 1080 }, fmt(RGB565))).toBe(Math.ceil(1080 / Math.floor(65536 / 1920)));
-    const big = { x: 0, y: 0, w: 3000, h: 200 };
-    const fbBig = makeScreen(3000, 200);
-    const decJ = new TightTestDecoder(SERVER_PIXEL_FORMAT, 3000, 200);
-    const pieces = decJ.decodeRects(encode(enc, fbBig, conv, [big]));
-    expect(pieces.length).toBe(enc.rectCount(big, SERVER_PIXEL_FORMAT));
-    expect(pieces.every((i) => i.w <= TIGHT_MAX_WIDTH && i.w * i.h <= TIGHT_MAX_AREA_JPEG)).toBe(true);
-    expect(pieces.some((i) => i.w * i.h > TIGHT_MAX_AREA)).toBe(true);
+    const jpeg = cut(enc, fb, SERVER_PIXEL_FORMAT, rect);
+    expect(jpeg.infos.length).toBe(jpeg.count);
+    expectTiled(jpeg.infos, rect, TIGHT_MAX_AREA_JPEG);
+    expect(jpeg.infos.some((i) => i.w * i.h > TIGHT_MAX_AREA)).toBe(true);
+    const small = cut(enc, fb, fmt(RGB565), rect);
+    expect(small.infos.length).toBe(small.count);
+    expectTiled(small.infos, rect, TIGHT_MAX_AREA);
   });
 });
 
@@ -295,7 +336,6 @@ describe('UpdateBuilder with Tight', () => {
     const infos = dec.decodeRects(new Uint8Array(r.data.subarray(4)));
     expect(count).toBe(infos.length);
     expect(r.rects).toBe(infos.length);
-    expect(infos.length).toBe(2 * 2); // 2048 + 52 wide, 128 + 72 rows (JPEG possible: 262144-px pieces)
     expect(infos.some((i) => i.w > 2048)).toBe(false);
     expect(infos.some((i) => i.kind === 'jpeg')).toBe(true);
     b.close();

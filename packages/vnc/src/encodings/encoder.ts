@@ -8,7 +8,6 @@ import type { ByteWriter } from '../byte-writer.js';
 import type { Rect } from '../dirty-bitmap.js';
 import type { FramebufferSource } from '../framebuffer-source.js';
 import type { PixelConverter } from '../pixel-convert.js';
-import type { PixelFormat } from '../pixel-format.js';
 
 /** What an encoder needs to encode one rectangle. */
 export interface EncodeContext {
@@ -25,10 +24,11 @@ export interface RectEncoder {
   encodeRect(rect: Rect, ctx: EncodeContext): void;
   /**
    * How many rectangles {@link RectEncoder.encodeRect} writes for `rect` (an encoding that cuts
-   * big rects, such as Tight, writes several) for a client in `format`; 1 when absent. The
-   * update's rect count adds these.
+   * big rects, such as Tight, writes several); 1 when absent. The update's rect count adds
+   * these. Called right before `encodeRect` with the same rect object and context, so an encoder
+   * may keep what it worked out for it; the count must then not change.
    */
-  rectCount?(rect: Rect, format: PixelFormat): number;
+  rectCount?(rect: Rect, ctx: EncodeContext): number;
 }
 
 /** Writes a 12-byte rectangle header. */
@@ -41,9 +41,9 @@ export function writeRectHeader(out: ByteWriter, x: number, y: number, w: number
 }
 
 /** The rect count `encoder` writes for `rects` (see {@link RectEncoder.rectCount}). */
-export function countEncodedRects(encoder: RectEncoder, rects: readonly Rect[], format: PixelFormat): number {
+export function countEncodedRects(encoder: RectEncoder, rects: readonly Rect[], ctx: EncodeContext): number {
   if (!encoder.rectCount) return rects.length;
   let n = 0;
-  for (const r of rects) n += encoder.rectCount(r, format);
+  for (const r of rects) n += encoder.rectCount(r, ctx);
   return n;
 }

@@ -2,8 +2,9 @@
  * Tight encoding (7), per the rfbproto description, as TigerVNC produces it.
  *
  * A rect is cut into sub-rects at most {@link TIGHT_MAX_WIDTH} pixels wide and
- * {@link TIGHT_MAX_AREA} pixels large (the width limit is the protocol's, the area TigerVNC's;
- * {@link TIGHT_MAX_AREA_JPEG} while JPEG may be sent),
+ * {@link TIGHT_MAX_AREA} pixels large (the width limit is the protocol's, the area
+ * TigerVNC's; {@link TIGHT_MAX_AREA_JPEG} while JPEG may be sent), along 64x64 tiles so single-
+ * colour areas become pieces of their own ({@link TightPlanner}),
  * and each sub-rect goes out as its own Tight rect, so one dirty rect may count as several in
  * the update ({@link TightEncoder.rectCount}). Each sub-rect is written with the first that fits:
  * - fill (control 0x80): one colour, sent as one TPIXEL;
@@ -34,6 +35,7 @@ import { type EncodeContext, type RectEncoder, writeRectHeader } from './encoder
 import { RectPixelReader } from './read-pixels.js';
 import { TIGHT_JPEG_QUALITY, TightJpegCompressor, jpegAllowedFor } from './tight-jpeg.js';
 import { TightPalette } from './tight-palette.js';
+import { TightPlanner } from './tight-plan.js';
 
 export { TIGHT_JPEG_QUALITY, jpegAllowedFor } from './tight-jpeg.js';
 
@@ -133,7 +135,9 @@ export class TightEncoder implements RectEncoder {
   private pixels = new Uint8Array(0);
   /** One key per pixel: equal keys exactly when the pixels are equal. */
   private keys = new Uint32Array(0);
-  private readonly sub: Rect = { x: 0, y: 0, w: 0, h: 0 };
+  private readonly planner = new TightPlanner();
+  /** Cuts planned by rectCount, by rect object, until encodeRect uses them. */
+  private readonly planned = new WeakMap<Rect, Rect & { readonly pieces: readonly Rect[] }>();
 
   constructor(options: TightEncoderOptions = {}) {
     this.backend = options.backend ?? DEFAULT_DEFLATE_BACKEND;
@@ -159,12 +163,16 @@ export class TightEncoder implements RectEncoder {
     this.quality = qualityLevel === undefined ? undefined : TIGHT_JPEG_QUALITY[qualityLevel];
   }
 
-  /** How many Tight rects {@link TightEncoder.encodeRect} writes for `rect` to a client in `format`. */
-  rectCount(rect: Rect, format: PixelFormat): number {
+  /**
+   * How many Tight rects {@link TightEncoder.encodeRect} writes for `rect`. The cut is planned
+   * here ({@link TightPlanner}) and kept for the `encodeRect` call with the same rect object,
+   * so the count holds even if the pixels change in between.
+   */
+  rectCount(rect: Rect, ctx: EncodeContext): number {
     if (rect.w === 0 || rect.h === 0) return 1;
-    const sw = Math.min(rect.w, TIGHT_MAX_WIDTH);
-    const sh = Math.max(1, Math.floor(this.maxArea(format) / sw));
-    return Math.ceil(rect.w / sw) * Math.ceil(rect.h / sh);
+    const pieces = this.planner.plan(ctx.framebuffer, rect, TIGHT_MAX_WIDTH, this.maxArea(ctx.converter.format));
+    this.planned.set(rect, { x: rect.x, y: rect.y, w: rect.w, h: rect.h, pieces });
+    return pieces.length;
   }
 
   /** The sub-rect area limit for a client in `format`. */
@@ -179,18 +187,11 @@ export class TightEncoder implements RectEncoder {
       ctx.out.u8(this.control(TightControl.BASIC | (STREAM_COPY << 4)));
       return;
     }
-    const sw = Math.min(rect.w, TIGHT_MAX_WIDTH);
-    const sh = Math.max(1, Math.floor(this.maxArea(ctx.converter.format) / sw));
-    const sub = this.sub;
-    for (let y = 0; y < rect.h; y += sh) {
-      for (let x = 0; x < rect.w; x += sw) {
-        sub.x = rect.x + x;
-        sub.y = rect.y + y;
-        sub.w = Math.min(sw, rect.w - x);
-        sub.h = Math.min(sh, rect.h - y);
-        this.encodeSubRect(sub, ctx);
-      }
-    }
+    const kept = this.planned.get(rect);
+    this.planned.delete(rect);
+    const same = kept !== undefined && kept.x === rect.x && kept.y === rect.y && kept.w === rect.w && kept.h === rect.h;
+    const pieces = same ? kept.pieces : this.planner.plan(ctx.framebuffer, rect, TIGHT_MAX_WIDTH, this.maxArea(ctx.converter.format));
+    for (const piece of pieces) this.encodeSubRect(piece, ctx);
   }
 
   /** Sizes the scratch buffers for sub-rects of `n` pixels (grown on first use, then kept). */
