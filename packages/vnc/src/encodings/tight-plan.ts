@@ -4,11 +4,13 @@
  * Tight has no tiles of its own: every sub-rect is a whole Tight rect with its own header, and
  * the update announces how many there are before the first one. Cutting blindly (full-width
  * strips) mixes a window's flat interior with a busy background, so the whole strip goes out as
- * full-colour pixels. This planner looks at the rect in 64x64 tiles first (as ZRLE does) and
- * notes which tiles are one colour; in each 64-row band, neighbouring tiles of the same colour
- * merge into one piece (sent as a fill), and neighbouring mixed tiles merge into one piece up to
- * the area limit. Pieces of consecutive bands with the same columns and the same kind merge
- * downwards while they stay within the limits. TigerVNC finds solid areas for the same reason.
+ * full-colour pixels (or text as an indexed palette instead of a 1-bit one). This planner looks
+ * at the rect in 64x64 tiles first (as ZRLE does) and notes which tiles have one or two colours
+ * and which; in each 64-row band, neighbouring tiles with the same colours merge into one piece
+ * (sent as a fill, or as a mono palette), and neighbouring tiles of more colours merge into one
+ * piece, all up to the area limit. Pieces of consecutive bands with the same columns and the same
+ * colours merge downwards while they stay within the limits. TigerVNC looks for solid areas for
+ * the same reason.
  *
  * The plan is geometry only: what each piece is sent as is decided when it is written, from the
  * pixels then (the guest may draw in between; the rect count must not change). Solidity is judged
@@ -22,20 +24,25 @@ import type { FramebufferSource } from '../framebuffer-source.js';
 /** Tile size the planner looks at. */
 export const TIGHT_PLAN_TILE = 64;
 
-/** A marker for a mixed (not single-colour) tile or piece. */
+/** A marker for a tile or piece of more than two colours (in `a`). */
 const MIXED = -1;
+/** A marker for "no second colour" (in `b`). */
+const NONE = -2;
 /** The colour bits of a native pixel read as a host-order u32 (0x00RRGGBB little-endian). */
 const COLOUR_MASK = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0x00ffffff : 0xffffff00 | 0;
 
 interface Piece extends Rect {
-  /** The solid colour (0xRRGGBB), or {@link MIXED}. */
-  colour: number;
+  /** The lower of its (at most two) colours, or {@link MIXED}. */
+  a: number;
+  /** The higher colour, or {@link NONE} (one colour or MIXED). */
+  b: number;
 }
 
 /** Plans sub-rects; owns the row and tile scratch it works with. */
 export class TightPlanner {
   private row = new Uint32Array(0);
-  private tileColour = new Int32Array(0);
+  private tileA = new Int32Array(0);
+  private tileB = new Int32Array(0);
 
   /**
    * The pieces `rect` (inside the framebuffer, non-empty) is cut into: each at most `maxWidth`
@@ -46,7 +53,10 @@ export class TightPlanner {
     const T = TIGHT_PLAN_TILE;
     const tilesX = Math.ceil(rect.w / T);
     if (this.row.length < rect.w) this.row = new Uint32Array(rect.w);
-    if (this.tileColour.length < tilesX) this.tileColour = new Int32Array(tilesX);
+    if (this.tileA.length < tilesX) {
+      this.tileA = new Int32Array(tilesX);
+      this.tileB = new Int32Array(tilesX);
+    }
     const rowBytes = new Uint8Array(this.row.buffer, 0, rect.w * 4);
     const out: Piece[] = [];
     /** Pieces of the previous band, which may grow downwards. */
@@ -58,19 +68,22 @@ export class TightPlanner {
       // Runs of tiles of the same colour (or all mixed), as wide as the area limit allows.
       const mixedWidth = Math.min(maxWidth, Math.max(T, Math.floor(maxArea / bh / T) * T));
       if (mixedWidth * bh > maxArea) throw new RangeError(`Tight plan: a ${T}-px tile does not fit in ${maxArea} px`);
+      const A = this.tileA;
+      const B = this.tileB;
       for (let t = 0; t < tilesX; ) {
-        const colour = this.tileColour[t]!;
+        const a = A[t]!;
+        const b = B[t]!;
         const x = t * T;
         let end = t + 1;
-        while (end < tilesX && this.tileColour[end] === colour && (end + 1) * T - x <= mixedWidth) end++;
+        while (end < tilesX && A[end] === a && B[end] === b && (end + 1) * T - x <= mixedWidth) end++;
         const w = Math.min(end * T, rect.w) - x;
-        band.push({ x: rect.x + x, y: rect.y + by, w, h: bh, colour });
+        band.push({ x: rect.x + x, y: rect.y + by, w, h: bh, a, b });
         t = end;
       }
       // Grow last band's pieces that match one of this band's exactly.
       const next: Piece[] = [];
       for (const p of band) {
-        const above = open.find((q) => q.x === p.x && q.w === p.w && q.colour === p.colour && q.w * (q.h + p.h) <= maxArea);
+        const above = open.find((q) => q.x === p.x && q.w === p.w && q.a === p.a && q.b === p.b && q.w * (q.h + p.h) <= maxArea);
         if (above) {
           above.h += p.h;
           next.push(above);
@@ -84,24 +97,42 @@ export class TightPlanner {
     return out;
   }
 
-  /** Sets `tileColour[t]` for the tiles of one band: their colour if solid, else MIXED. */
+  /**
+   * For the tiles of one band: `tileA[t]`/`tileB[t]` get the tile's colours (lower first; B is
+   * NONE for one colour), or A = MIXED when it has more than two.
+   */
   private classifyBand(fb: FramebufferSource, rect: Rect, by: number, bh: number, tilesX: number, rowBytes: Uint8Array): void {
     const T = TIGHT_PLAN_TILE;
     const row = this.row;
-    const colours = this.tileColour;
+    const A = this.tileA;
+    const B = this.tileB;
     for (let r = 0; r < bh; r++) {
       fb.readRow(rect.y + by + r, rect.x, rect.w, rowBytes, 0);
       for (let t = 0; t < tilesX; t++) {
         const x0 = t * T;
-        if (r === 0) colours[t] = row[x0]! & COLOUR_MASK;
-        const c = colours[t]!;
-        if (c === MIXED) continue;
+        if (r === 0) {
+          A[t] = row[x0]! & COLOUR_MASK;
+          B[t] = NONE;
+        }
+        let a = A[t]!;
+        if (a === MIXED) continue;
+        let b = B[t]!;
         const x1 = Math.min(x0 + T, rect.w);
         for (let x = x0; x < x1; x++) {
-          if ((row[x]! & COLOUR_MASK) !== c) {
-            colours[t] = MIXED;
+          const v = row[x]! & COLOUR_MASK;
+          if (v === a || v === b) continue;
+          if (b !== NONE) {
+            a = MIXED;
             break;
           }
+          b = v;
+        }
+        if (a !== MIXED && b !== NONE && b < a) {
+          A[t] = b;
+          B[t] = a;
+        } else {
+          A[t] = a;
+          B[t] = a === MIXED ? NONE : b;
         }
       }
     }
