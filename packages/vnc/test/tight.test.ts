@@ -205,6 +205,22 @@ describe('Tight splitting', () => {
     expect(Buffer.from(dec.fb).equals(Buffer.from(rawFrame(fb, new PixelConverter(SERVER_PIXEL_FORMAT))))).toBe(true);
   });
 
+  it('gives two-colour (text) areas mono pieces apart from busy edges', () => {
+    const rnd = new Prng(4);
+    // A text window over noise, its edges off the 64-px grid: the tiles wholly inside it have
+    // two colours and must go as 1-bit palettes, not as part of a full-colour or indexed piece.
+    const inside = (x: number, y: number): boolean => x >= 100 && x < 420 && y >= 30 && y < 290;
+    const fb = new MemFramebuffer(512, 320, (x, y) => (inside(x, y) ? ((x * 7 + y * 3) % 11 < 3 ? 0x202020 : 0xfafafa) : rnd.int(0, 0xffffff)));
+    const rect = { x: 0, y: 0, w: 512, h: 320 };
+    const { count, infos, dec } = cut(new TightEncoder(), fb, SERVER_PIXEL_FORMAT, rect);
+    expect(infos.length).toBe(count);
+    const mono = infos.filter((i) => i.kind === 'palette' && i.colours === 2);
+    // Tiles 128..383 x 64..255 lie wholly inside the window.
+    expect(mono.reduce((a, i) => a + i.w * i.h, 0)).toBeGreaterThanOrEqual(256 * 192);
+    expect(mono.every((i) => inside(i.x, i.y) && inside(i.x + i.w - 1, i.y + i.h - 1))).toBe(true);
+    expect(Buffer.from(dec.fb).equals(Buffer.from(rawFrame(fb, new PixelConverter(SERVER_PIXEL_FORMAT))))).toBe(true);
+  });
+
   it('keeps the planned count when the pixels change between rectCount and encodeRect', () => {
     const fb = makeScreen(300, 200);
     const enc = new TightEncoder();
