@@ -101,7 +101,7 @@ export const tightBenchmark: Benchmark = {
       ],
       rows,
       notes: [
-        'Tight cuts the frame into 1920x34 sub-rects (at most 65536 px; 1920x136 when JPEG is on); each is fill, mono or indexed palette, copy (zlib) or JPEG.',
+        'Tight cuts the frame along 64x64 tiles into pieces of at most 65536 px (262144 px when JPEG is on): one- and two-colour tiles apart; each piece is fill, mono or indexed palette, copy (zlib) or JPEG.',
         'JPEG is jpeg-js (pure JavaScript); most of its time per sub-rect is its per-call table set-up (see docs/performance.md).',
         'Bytes are what one full-frame update costs after warm-up; times are CPU-load dependent (shared machine).',
       ],
