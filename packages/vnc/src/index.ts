@@ -36,3 +36,4 @@ export * from './encodings/zrle.js';
 export * from './encodings/tight.js';
 export * from './encodings/tight-palette.js';
 export * from './encodings/tight-levels.js';
+export * from './encodings/tight-plan.js';
