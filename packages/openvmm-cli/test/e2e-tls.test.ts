@@ -109,6 +109,8 @@ describe('TigerVNC viewer over VeNCrypt', () => {
       expect(log).toMatch(new RegExp(`TLS established .*subtype=${security}`));
       const established = log.split('\n').find((l) => l.includes('TLS established'))!;
       expect(established).toMatch(cipher);
+      // The viewer lists Tight first: the card above came through our Tight encoder.
+      expect(log).toMatch(/\bencodings\b[^\n]*\busing=TIGHT/);
       expect(await xrun(x.display, 'xdotool', ['search', '--name', 'TigerVNC'])).not.toBe('');
     });
   }
