@@ -3,8 +3,8 @@
  *
  * A rect is cut into sub-rects at most {@link TIGHT_MAX_WIDTH} pixels wide and
  * {@link TIGHT_MAX_AREA} pixels large (the width limit is the protocol's, the area
- * TigerVNC's; {@link TIGHT_MAX_AREA_JPEG} while JPEG may be sent), along 64x64 tiles so single-
- * colour areas become pieces of their own ({@link TightPlanner}),
+ * TigerVNC's; {@link TIGHT_MAX_AREA_JPEG} while JPEG may be sent), along 64x64 tiles so one-
+ * and two-colour areas become pieces of their own ({@link TightPlanner}),
  * and each sub-rect goes out as its own Tight rect, so one dirty rect may count as several in
  * the update ({@link TightEncoder.rectCount}). Each sub-rect is written with the first that fits:
  * - fill (control 0x80): one colour, sent as one TPIXEL;
@@ -21,7 +21,8 @@
  * data under 12 bytes are sent as they are; longer data goes through the sub-encoding's zlib
  * stream (sync-flushed, so each rect decodes at once), preceded by its compact length.
  *
- * The four zlib streams live as long as the connection, like the client's four inflaters. When
+ * The zlib streams (0 copy, 1 mono, 2 indexed; 3, the gradient filter's, stays unused) live as
+ * long as the connection, like the client's inflaters. When
  * the compression level changes a stream's zlib level, that stream is replaced by a new one and
  * the next control byte carries its reset bit, so the client starts a new inflater too.
  */
