@@ -31,9 +31,11 @@ export function jpegAllowedFor(pf: PixelFormat): boolean {
   return (pf.redShift === 16 && pf.blueShift === 0) || (pf.redShift === 0 && pf.blueShift === 16);
 }
 
-/** Compresses framebuffer pixels to JPEG; owns the RGBA scratch it swizzles into. */
+/** RGBA scratch shared by every compressor of this thread (compression is synchronous). */
+let rgbaScratch = new Uint8Array(0);
+
+/** Compresses framebuffer pixels to JPEG, swizzling into a shared RGBA scratch. */
 export class TightJpegCompressor {
-  private rgba = new Uint8Array(0);
 
   /**
    * JPEG-compresses `w` x `h` pixels given in the server's native format (little-endian
@@ -41,8 +43,8 @@ export class TightJpegCompressor {
    */
   compress(native: Uint8Array, w: number, h: number, quality: number): Uint8Array {
     const n = w * h * 4;
-    if (this.rgba.length < n) this.rgba = new Uint8Array(n);
-    const rgba = this.rgba;
+    if (rgbaScratch.length < n) rgbaScratch = new Uint8Array(n);
+    const rgba = rgbaScratch;
     for (let i = 0; i < n; i += 4) {
       rgba[i] = native[i + 2]!;
       rgba[i + 1] = native[i + 1]!;

@@ -45,6 +45,15 @@ export const TIGHT_MAX_WIDTH = 2048;
 /** Largest sub-rect area we send (TigerVNC's choice; it bounds the per-rect work and buffers). */
 export const TIGHT_MAX_AREA = 65536;
 /**
+ * Scratch shared by every Tight encoder of this thread. Encoding is synchronous, so no two
+ * encoders ever use it at once, and a connection costs no scratch of its own (512 KiB, 2 MiB
+ * with JPEG's larger pieces, would otherwise be per client). `pixels` holds a sub-rect's pixels,
+ * native (3-byte TPIXEL, JPEG) or in the client's format; once the keys are made, the palette
+ * and 3-byte copy data are written over it (4 bytes per pixel held, at most 3 needed).
+ */
+const SCRATCH = { pixels: new Uint8Array(0), keys: new Uint32Array(0) };
+
+/**
  * Largest sub-rect area while JPEG may be sent: 4x larger, because jpeg-js spends ~18 ms
  * setting up its tables on every call, so a 1080p frame costs ~0.8 s in 65536-px pieces and
  * ~0.35 s in these (docs/performance.md). Clients limit only the width (2048).
@@ -128,14 +137,15 @@ export class TightEncoder implements RectEncoder {
   private pendingResets = 0;
   private compressLevel = TIGHT_DEFAULT_COMPRESS_LEVEL;
   private quality: number | undefined;
-  /**
-   * The sub-rect's pixels: native (3-byte TPIXEL, JPEG) or in the client's format. Once the
-   * keys are made, the palette and 3-byte copy data are written over it (it holds 4 bytes per
-   * pixel, they need at most 3), so one buffer serves both.
-   */
-  private pixels = new Uint8Array(0);
+  /** The sub-rect's pixels (see {@link SCRATCH}). */
+  private get pixels(): Uint8Array {
+    return SCRATCH.pixels;
+  }
+
   /** One key per pixel: equal keys exactly when the pixels are equal. */
-  private keys = new Uint32Array(0);
+  private get keys(): Uint32Array {
+    return SCRATCH.keys;
+  }
   private readonly planner = new TightPlanner();
   /** Cuts planned by rectCount, by rect object, until encodeRect uses them. */
   private readonly planned = new WeakMap<Rect, Rect & { readonly pieces: readonly Rect[] }>();
@@ -195,10 +205,10 @@ export class TightEncoder implements RectEncoder {
     for (const piece of pieces) this.encodeSubRect(piece, ctx);
   }
 
-  /** Sizes the scratch buffers for sub-rects of `n` pixels (grown on first use, then kept). */
+  /** Sizes the shared scratch buffers for sub-rects of `n` pixels (grown on first use, then kept). */
   private grow(n: number): void {
-    this.pixels = new Uint8Array(n * 4);
-    this.keys = new Uint32Array(n);
+    SCRATCH.pixels = new Uint8Array(n * 4);
+    SCRATCH.keys = new Uint32Array(n);
   }
 
   /** Releases the zlib streams (call when the connection closes). */
