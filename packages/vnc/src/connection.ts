@@ -27,7 +27,8 @@ import type { FramebufferSource } from './framebuffer-source.js';
 import { Extensions } from './extensions.js';
 import { END_OF_CONTINUOUS_UPDATES } from './fence.js';
 import { type KeyTranslation, KeyboardTranslator } from './keyboard.js';
-import { latin1Text, pasteSequence } from './paste.js';
+import { ClipboardPaste } from './clipboard-paste.js';
+import { latin1Text } from './paste.js';
 import { hasIrregularMax, pixelFormatProblem } from './pixel-format.js';
 import { scaleAxis } from './pointer.js';
 import { Encoding, SERVER_VERSION_STRING, SecurityType, type RfbVersion, encodingName } from './rfb.js';
@@ -55,10 +56,7 @@ export type RfbTransport = Duplex & {
   readonly remotePort?: number | undefined;
 };
 
-/** Clipboard characters typed per event-loop turn by a paste. */
-export const PASTE_CHUNK_CHARS = 256;
-/** How long a Ctrl+Alt+P waits for clipboard text the client was asked for (Extended Clipboard). */
-export const PASTE_WAIT_MS = 2000;
+export { PASTE_CHUNK_CHARS, PASTE_WAIT_MS } from './clipboard-paste.js';
 
 /** Options for a {@link VncConnection}. */
 export interface VncConnectionOptions {
@@ -124,6 +122,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   private readonly keyboard: KeyboardTranslator;
   private readonly updates: UpdateBuilder;
   private readonly ext = new Extensions(this.parser);
+  private readonly paste: ClipboardPaste;
   private readonly pendingSources = new Set<DirtSource>();
   private readonly updatesBySource: Record<DirtSource, number> = { device: 0, diff: 0, full: 0 };
   private version: RfbVersion | undefined;
@@ -133,10 +132,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   private backedUp = false;
   /** Largest frame size (bytes) among updates possibly still queued on the socket. */
   private queuedFrameBytes = 0;
-  private clipboard = '';
   private challenge: Buffer | undefined;
-  private pasting = false;
-  private pasteWaiting: NodeJS.Timeout | undefined;
   /** The transport: the accepted socket, then the TLS socket over it once VeNCrypt starts. */
   private transport: RfbTransport;
   /** The VeNCrypt subtype while its TLS handshake runs (undefined before and after). */
@@ -157,7 +153,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     else this.close();
   };
   private _state: ConnectionState = 'handshake';
-  private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0, pastes: 0, pasteSkipped: 0, clipboards: 0 };
+  private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0 };
 
   constructor(socket: RfbTransport, private readonly options: VncConnectionOptions) {
     super();
@@ -167,6 +163,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
       this.log.limited('debug', 'unmapped-keysym', 'keysym has no US scancode; dropped', { keysym: `0x${keysym.toString(16)}` }),
     );
     this.updates = new UpdateBuilder(options.framebuffer, this.desktopName, this.log);
+    this.paste = new ClipboardPaste(options.input, () => this.keyboard.shiftState, this.ext.clipboard, this.log);
     socket.setNoDelay?.(true);
     this.listen(socket);
     this.handshakeTimer = setTimeout(
@@ -260,7 +257,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     const wasNormal = this._state === 'normal';
     this._state = 'closed';
     clearTimeout(this.handshakeTimer);
-    clearTimeout(this.pasteWaiting);
+    this.paste.stop();
     // No stuck keys in the guest: release whatever this client still holds down.
     if (wasNormal) for (const k of this.keyboard.releaseAll()) this.options.input.send(k);
     this.updates.close();
@@ -294,6 +291,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
       updatesBySource: { ...this.updatesBySource },
       extensions: this.ext.inspect(),
       ...this.stats,
+      ...this.paste.stats,
     };
   }
 
@@ -431,8 +429,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         return;
       }
       case 'cutText':
-        this.clipboard = latin1Text(ev.text);
-        this.stats.clipboards++;
+        this.paste.setText(latin1Text(ev.text));
         this.log.debug('client cut text', { bytes: ev.declared, kept: ev.text.length });
         return;
       case 'extendedClipboard': {
@@ -440,11 +437,10 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         if (outcome.reply) this.writeReply(outcome.reply);
         if (outcome.dropped) this.log.limited('info', 'clipboard-dropped', 'extended clipboard text dropped', { reason: outcome.dropped });
         if (outcome.text !== undefined) {
-          this.clipboard = outcome.text;
-          this.stats.clipboards++;
+          this.paste.setText(outcome.text);
           this.log.debug('client clipboard (extended)', { chars: outcome.text.length });
         }
-        if (this.pasteWaiting && !this.ext.clipboard.awaitingProvide) this.startWaitingPaste();
+        this.paste.textArrived();
         return;
       }
       case 'enableContinuousUpdates':
@@ -520,59 +516,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
 
   private sendKeys(t: KeyTranslation): void {
     for (const k of t.events) this.options.input.send(k);
-    if (t.paste) this.startPaste();
-  }
-
-  /**
-   * Types the clipboard into the guest (Ctrl+Alt+P), {@link PASTE_CHUNK_CHARS} characters per
-   * event-loop turn, so a large clipboard (up to 1 MiB, about ten key events per character)
-   * never stalls the other clients. One paste at a time per connection; a trigger while one runs
-   * is ignored.
-   */
-  private startPaste(): void {
-    if (this.ext.clipboard.awaitingProvide) {
-      // The client's new text is on its way (we asked for it): type it when it lands.
-      this.pasteWaiting ??= setTimeout(() => this.startWaitingPaste(), PASTE_WAIT_MS);
-      return;
-    }
-    if (this.pasting) {
-      this.log.limited('info', 'paste-busy', 'paste ignored: the previous one is still typing');
-      return;
-    }
-    const text = this.clipboard;
-    this.pasting = true;
-    this.stats.pastes++;
-    let next = 0;
-    let skipped = 0;
-    const step = (): void => {
-      if (this.isClosed()) {
-        this.pasting = false;
-        return;
-      }
-      const end = Math.min(text.length, next + PASTE_CHUNK_CHARS);
-      // The Shift keys as held now: the user may release them while a long paste types.
-      const seq = pasteSequence(text.slice(next, end), this.keyboard.shiftState);
-      skipped += seq.skipped;
-      this.stats.pasteSkipped += seq.skipped;
-      for (const k of seq.events) this.options.input.send(k);
-      next = end;
-      if (next < text.length) {
-        setImmediate(step);
-        return;
-      }
-      this.pasting = false;
-      if (skipped > 0) this.log.info('paste: characters the keyboard path cannot type were skipped', { skipped });
-    };
-    step();
-  }
-
-
-  /** Runs the paste that waited for clipboard text (or gave up waiting). */
-  private startWaitingPaste(): void {
-    clearTimeout(this.pasteWaiting);
-    this.pasteWaiting = undefined;
-    this.ext.clipboard.awaitingProvide = false;
-    if (!this.isClosed()) this.startPaste();
+    if (t.paste) this.paste.paste();
   }
 
   /**
