@@ -37,9 +37,17 @@ if (missing.length > 0) {
 
 ensureInstalled();
 
+// Every package under packages/, plus the bench package, whose one test is the benchmarks'
+// smoke run (bench/test/smoke.test.ts).
 const packagesDir = join(root, 'packages');
-const packages = readdirSync(packagesDir).filter((p) => existsSync(join(packagesDir, p, 'package.json')));
-for (const p of packages) rmSync(join(packagesDir, p, '.vitest-report.json'), { force: true });
+const packageDirs = new Map(
+  readdirSync(packagesDir)
+    .filter((p) => existsSync(join(packagesDir, p, 'package.json')))
+    .map((p) => [p, join(packagesDir, p)]),
+);
+packageDirs.set('bench', join(root, 'bench'));
+const packages = [...packageDirs.keys()];
+for (const dir of packageDirs.values()) rmSync(join(dir, '.vitest-report.json'), { force: true });
 
 const [cmd, ...pre] = pnpmCommand();
 const turboCode = run(cmd, [...pre, 'exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue']);
@@ -47,7 +55,7 @@ const turboCode = run(cmd, [...pre, 'exec', 'turbo', 'run', 'test', '--concurren
 let passed = 0;
 let failed = 0;
 for (const p of packages) {
-  const file = join(packagesDir, p, '.vitest-report.json');
+  const file = join(packageDirs.get(p), '.vitest-report.json');
   if (!existsSync(file)) {
     console.error(`${p}: no test report (the test run crashed or never started)`);
     failed++;

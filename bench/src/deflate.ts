@@ -16,9 +16,11 @@ import { FHD, makeFrame, type FrameKind } from './frames.js';
 import { type Contender, Prng, check, measureSideBySide, type Stats } from './harness.js';
 import { type Backend, type Deflater, inflateAll, resolveDeflaters } from './deflate-backends.js';
 import { type BenchResult, type Benchmark, type Row, fmtInt, fmtRatio, fmtTime } from './report.js';
+import { smokeOr } from './smoke.js';
 
-const LEVELS = [1, 6] as const;
-const FRAME_KINDS: readonly FrameKind[] = ['test-card', 'console', 'noise'];
+// A smoke run (smoke.ts) keeps level 1 and the two compressible frames: noise through pako alone takes seconds.
+const LEVELS: readonly number[] = smokeOr([1, 6], [1]);
+const FRAME_KINDS: readonly FrameKind[] = smokeOr<FrameKind[]>(['test-card', 'console', 'noise'], ['test-card', 'console']);
 const RECT_W = 64;
 const RECT_H = 16;
 const RECT_COUNT = 100;

@@ -7,6 +7,8 @@
  * a baseline side by side in the same process, and reports both and their ratio.
  */
 
+import { SMOKE } from './smoke.js';
+
 /** A deterministic 32-bit PRNG (mulberry32); same seed, same sequence. */
 export class Prng {
   private state: number;
@@ -94,14 +96,20 @@ export function summarize(samples: readonly number[]): { median: number; p90: nu
   return { median: quantile(s, 0.5), p90: quantile(s, 0.9), min: s[0] ?? NaN };
 }
 
+/** The options with their defaults; in a smoke run (`BENCH_SMOKE=1`) cut to one warm-up and two 2 ms rounds. */
+function effective(options: Omit<MeasureOptions, 'setup'>): { warmup: number; rounds: number; minRoundMs: number } {
+  const warmup = options.warmup ?? 3;
+  const rounds = options.rounds ?? 15;
+  const minRoundMs = options.minRoundMs ?? 20;
+  return SMOKE ? { warmup: Math.min(warmup, 1), rounds: Math.min(rounds, 2), minRoundMs: Math.min(minRoundMs, 2) } : { warmup, rounds, minRoundMs };
+}
+
 /**
  * Times `fn`: warm-up, then calibration (how many calls fill `minRoundMs`), then `rounds` timed
  * rounds. Returns per-operation statistics in milliseconds.
  */
 export function measure(fn: () => void, options: MeasureOptions = {}): Stats {
-  const warmup = options.warmup ?? 3;
-  const rounds = options.rounds ?? 15;
-  const minRoundMs = options.minRoundMs ?? 20;
+  const { warmup, rounds, minRoundMs } = effective(options);
   const setup = options.setup;
   let op = 0;
   for (let i = 0; i < warmup; i++) {
@@ -151,9 +159,7 @@ export interface Contender {
  * CPU frequency, GC) hits all of them alike and their ratio stays meaningful.
  */
 export async function measureSideBySide(contenders: readonly Contender[], options: Omit<MeasureOptions, 'setup'> = {}): Promise<Stats[]> {
-  const warmup = options.warmup ?? 3;
-  const rounds = options.rounds ?? 15;
-  const minRoundMs = options.minRoundMs ?? 20;
+  const { warmup, rounds, minRoundMs } = effective(options);
   const ops: number[] = [];
   const counters = contenders.map(() => 0);
   const once = async (i: number): Promise<number> => {

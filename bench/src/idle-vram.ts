@@ -23,9 +23,10 @@ import { FHD, drawTestCardInto, makeVram } from './frames.js';
 import { check, nowMs, sleep } from './harness.js';
 import { type BenchResult, type Benchmark, type Row, fmtInt } from './report.js';
 import { RfbBenchClient } from './rfb-client.js';
+import { smokeOr } from './smoke.js';
 
 /** Length of each idle measurement window. */
-const WINDOW_MS = 1000;
+const WINDOW_MS = smokeOr(1000, 200);
 /** Quiet time after the last update before a window starts. */
 const SETTLE_MS = 150;
 const ENCODINGS = [0, -223]; // Raw, DesktopSize (without DesktopSize a resize closes the client)

@@ -37,6 +37,7 @@ import { Prng, check, nowMs, quantile, sleep } from './harness.js';
 import type { BusyReading, MemoryReading, Region, ServerReply, ServerRequest, WindowReading } from './multi-client-server.js';
 import { type BenchResult, type Benchmark, type Row, fmtRatio } from './report.js';
 import { RfbBenchClient } from './rfb-client.js';
+import { smokeOr } from './smoke.js';
 
 /** The child's entry file (next to this module once built). */
 const SERVER_SCRIPT = fileURLToPath(new URL('./multi-client-server.js', import.meta.url));
@@ -45,11 +46,11 @@ const SERVER_SCRIPT = fileURLToPath(new URL('./multi-client-server.js', import.m
 const FEW = 1;
 const MANY = 16;
 /** Order of the full rounds' server processes: ABBA. */
-const ORDER = [FEW, MANY, MANY, FEW] as const;
+const ORDER: readonly number[] = smokeOr([FEW, MANY, MANY, FEW], [FEW, MANY]);
 /** More server processes for the memory figures only (cheap: no timed windows), since RSS varies run to run. */
-const MEMORY_ORDER = [MANY, FEW, FEW, MANY, MANY, FEW] as const;
-const WINDOW_MS = 2000;
-const SAMPLES = 8;
+const MEMORY_ORDER: readonly number[] = smokeOr([MANY, FEW, FEW, MANY, MANY, FEW], []);
+const WINDOW_MS = smokeOr(2000, 400);
+const SAMPLES = smokeOr(8, 2);
 const BUSY_WARMUP_MS = 300;
 const BUSY_INTERVAL_MS = 16;
 /** Quiet time after the last update before an idle window. */

@@ -3,14 +3,14 @@
  *
  * Runs every benchmark, or only those named on the command line, prints one table per
  * benchmark (plus a Markdown copy with `--markdown`), and merges the results into `docs/performance/results.json` at the repository root
- * (found from this file's location): each benchmark run replaces its own entry, others stay.
+ * (found from this file's location; `BENCH_OUT_DIR` names another directory): each benchmark run
+ * replaces its own entry, others stay. `BENCH_SMOKE=1` runs everything in token form (see `smoke.ts`).
  * No benchmark asserts an absolute speed; claims are ratios measured side by side in one run.
  */
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { deflateBenchmark } from './deflate.js';
 import { dirtyBitmapBenchmark } from './dirty-bitmap.js';
 import { encodeRawBenchmark } from './encode-raw.js';
@@ -20,6 +20,7 @@ import { multiClientBenchmark } from './multi-client.js';
 import { peersBenchmark } from './peers/peers.js';
 import { pixelConvertBenchmark } from './pixel-convert.js';
 import { type BenchResult, type Benchmark, renderMarkdown, renderResult } from './report.js';
+import { SMOKE, outputDir } from './smoke.js';
 import { tileDiffBenchmark } from './tile-diff.js';
 import { tightBenchmark } from './tight.js';
 
@@ -61,17 +62,19 @@ export interface ResultsFile {
   benchmarks: Record<string, StoredResult>;
 }
 
-/** `docs/performance/results.json` at the repository root (bench/dist/run.js -> ../../). */
-export const RESULTS_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'performance', 'results.json');
+/** `results.json` in the output directory: `docs/performance/` at the repository root, or `BENCH_OUT_DIR` (see `smoke.ts`). */
+function resultsPath(): string {
+  return join(outputDir(), 'results.json');
+}
 
 function environment(): Environment {
   const c = cpus();
   return { date: new Date().toISOString(), node: process.version, platform: platform(), arch: arch(), cpuModel: c[0]?.model ?? 'unknown', cpuCount: c.length, loadAvg1: loadavg()[0]! };
 }
 
-function loadResults(): ResultsFile {
+function loadResults(path: string): ResultsFile {
   try {
-    const parsed = JSON.parse(readFileSync(RESULTS_PATH, 'utf8')) as ResultsFile;
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as ResultsFile;
     if (parsed && typeof parsed.benchmarks === 'object') return parsed;
   } catch {
     // Missing or unreadable: start fresh.
@@ -94,7 +97,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const selected = names.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => names.includes(b.name));
   const env = environment();
   console.log(`node ${env.node}, ${env.platform}/${env.arch}, ${env.cpuCount} x ${env.cpuModel}, load ${env.loadAvg1.toFixed(2)}, ${env.date}`);
-  const results = loadResults();
+  const path = resultsPath();
+  if (SMOKE) console.log(`smoke run (BENCH_SMOKE=1): token rounds, figures mean nothing; output in ${dirname(path)}`);
+  const results = loadResults(path);
   const t0 = nowMs();
   for (const b of selected) {
     const benv = environment();
@@ -106,10 +111,10 @@ async function main(argv: readonly string[]): Promise<number> {
     results.benchmarks[b.name] = { ...r, environment: benv, durationMs };
     // Written after each benchmark, so a later failure keeps what was measured.
     // Column formatters are functions and drop out of JSON, leaving key and header.
-    mkdirSync(dirname(RESULTS_PATH), { recursive: true });
-    writeFileSync(RESULTS_PATH, `${JSON.stringify(results, null, 2)}\n`);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
   }
-  console.log(`\nall done in ${((nowMs() - t0) / 1000).toFixed(1)} s (load ${loadavg()[0]!.toFixed(2)}); results written to ${RESULTS_PATH}`);
+  console.log(`\nall done in ${((nowMs() - t0) / 1000).toFixed(1)} s (load ${loadavg()[0]!.toFixed(2)}); results written to ${path}`);
   return 0;
 }
 

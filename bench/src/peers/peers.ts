@@ -43,6 +43,7 @@ import { type BenchResult, type Benchmark, type Row, fmtRatio } from '../report.
 import { type PeerTools, buildPeerTools } from './build.js';
 import type { OurServerMessage, OurServerRequest } from './our-server.js';
 import { Proc, cpuMs, freePort, rssBytes, startProcess, statCpuMs, track, waitForPort } from './procs.js';
+import { outputDir } from '../smoke.js';
 import { renderSvg } from './svg.js';
 
 /** Servers compared. */
@@ -92,8 +93,6 @@ function peerZrleLevel(): number | undefined {
 /** Quiet time between the clients' first picture and the first frame (start-up work, GC of the first full frame). */
 const SETTLE_MS = 1500;
 
-/** Where the JSON and SVG go: `docs/performance/` at the repository root (from bench/dist/peers/). */
-export const PEERS_DOCS_DIR = fileURLToPath(new URL('../../../docs/performance/', import.meta.url));
 
 const envNum = (name: string, def: number): number => {
   const v = Number(process.env[name]);
@@ -640,7 +639,8 @@ async function run(): Promise<BenchResult> {
   for (const r of failed) notes.push(`FAILED ${r.workload}/${r.encoding}/${r.server}/${r.clients} clients: ${r.error}`);
 
   // Detailed JSON and the chart next to results.json.
-  mkdirSync(PEERS_DOCS_DIR, { recursive: true });
+  const outDir = outputDir();
+  mkdirSync(outDir, { recursive: true });
   const c = cpus();
   const detail = {
     generator: '@openvmm-vnc-ts/bench peers (node dist/run.js peers)',
@@ -658,9 +658,9 @@ async function run(): Promise<BenchResult> {
     })),
     table: rows,
   };
-  writeFileSync(join(PEERS_DOCS_DIR, 'peers.json'), `${JSON.stringify(detail, null, 2)}\n`);
+  writeFileSync(join(outDir, 'peers.json'), `${JSON.stringify(detail, null, 2)}\n`);
   const subtitle = `${detail.date.slice(0, 10)}, ${c.length} x ${c[0]?.model ?? 'cpu'}, Node ${process.version}, TigerVNC ${tools.versions.tigervnc}, libvncserver ${tools.versions.libvncserver}; 1920x1080, one client unless stated`;
-  writeFileSync(join(PEERS_DOCS_DIR, 'peers.svg'), svgFor(results, servers, subtitle));
+  writeFileSync(join(outDir, 'peers.svg'), svgFor(results, servers, subtitle));
   notes.push('Details (every run, every client) in docs/performance/peers.json; chart in docs/performance/peers.svg.');
 
   const num = (v: number): string => fmtMetric(v);
