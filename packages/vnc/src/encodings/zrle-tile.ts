@@ -8,7 +8,8 @@
  * written from a key without caring about the client's byte order.
  *
  * One pass over the keys counts the runs of equal pixels and the distinct colours (a reused
- * `Map`, touched only where a run starts, so a tile allocates nothing). From those numbers the
+ * open-addressing hash table on typed arrays, touched only where a run starts, so a tile
+ * allocates nothing; a `Map` here cost a third of the tile coding time on busy tiles). From those numbers the
  * exact size of every applicable subencoding follows, and the smallest one is written:
  * solid (one colour), packed palette (2..16 colours, 1/2/4-bit indices, rows padded to a byte),
  * palette RLE (2..127 colours), plain RLE, or raw. Runs may cross row ends, as the format allows.
@@ -64,6 +65,12 @@ const MAX_PIXELS = ZRLE_TILE_SIZE * ZRLE_TILE_SIZE;
 const MAX_PALETTE = 127;
 /** Largest palette the packed-palette subencoding can carry. */
 const MAX_PACKED_PALETTE = 16;
+/** Slots of the colour hash table: a power of two, four times the most colours it holds. */
+const HASH_SLOTS = 512;
+const HASH_MASK = HASH_SLOTS - 1;
+/** Multiplier of the colour hash (Fibonacci hashing: the top bits of key * 2^32/phi). */
+const HASH_MUL = 0x9e3779b1;
+const HASH_SHIFT = 32 - 9; // log2(HASH_SLOTS) top bits
 
 /** Tile counts by chosen subencoding. */
 export interface ZrleTileStats {
@@ -81,8 +88,25 @@ export class ZrleTileCoder {
   private readonly keyBuf = new Uint32Array(MAX_PIXELS);
   /** A 32-bit view of the last pixel buffer seen (the encoder passes the same one every time). */
   private pixelView: Uint32Array | undefined;
-  private readonly palette = new Map<number, number>();
+  /**
+   * The colour -> palette index table: a slot is in use when its generation equals
+   * {@link generation}, so starting a tile clears it in O(1) (bumping the generation).
+   */
+  private readonly slotKey = new Uint32Array(HASH_SLOTS);
+  private readonly slotIndex = new Uint8Array(HASH_SLOTS);
+  private readonly slotGen = new Uint32Array(HASH_SLOTS);
+  private generation = 0;
   private readonly paletteKeys = new Uint32Array(MAX_PALETTE);
+  /**
+   * The tile's runs as {@link analyse} found them (length and palette index, while the palette
+   * has room), so the palette writers walk runs instead of pixels and never look a colour up
+   * again.
+   */
+  private readonly runLen = new Uint16Array(MAX_PIXELS);
+  private readonly runIndex = new Uint8Array(MAX_PIXELS);
+  /** Three-byte CPIXELs of a raw tile, packed four pixels to three words before one copy out. */
+  private readonly packedWords = new Uint32Array((MAX_PIXELS * 3) / 4);
+  private readonly packedBytes = new Uint8Array(this.packedWords.buffer);
   private paletteSize = 0;
   private runs = 0;
   private singleRuns = 0;
@@ -101,7 +125,7 @@ export class ZrleTileCoder {
   encode(pixels: Uint8Array, w: number, h: number, bytesPerPixel: number, cp: CPixelLayout, out: Uint8Array, off: number): number {
     const n = w * h;
     const keys = this.loadKeys(pixels, n, bytesPerPixel);
-    this.analyse(keys, n);
+    this.analyse(keys, n, cp.bytes);
     const c = cp.bytes;
     const stats = this.stats;
     if (this.paletteSize === 1) {
@@ -133,15 +157,16 @@ export class ZrleTileCoder {
     switch (choice) {
       case 1:
         stats.packedPalette++;
-        return this.writePackedPalette(keys, w, h, cp, out, off);
+        return this.writePackedPalette(w, h, cp, out, off);
       case 2:
         stats.paletteRle++;
-        return this.writePaletteRle(keys, n, cp, out, off);
+        return this.writePaletteRle(cp, out, off);
       case 3:
         stats.plainRle++;
         return writePlainRle(keys, n, cp, out, off);
       default:
         stats.raw++;
+        if (bytesPerPixel === 4 && cp.bytes === 3 && HOST_LITTLE_ENDIAN) return this.writeRawPacked(keys, n, cp, out, off);
         return writeRaw(pixels, n, bytesPerPixel, cp, out, off);
     }
   }
@@ -163,34 +188,68 @@ export class ZrleTileCoder {
   }
 
   /** Counts runs, single-pixel runs, run-length bytes and colours (up to 128, meaning "too many"). */
-  private analyse(keys: Uint32Array, n: number): void {
-    const palette = this.palette;
-    palette.clear();
+  private analyse(keys: Uint32Array, n: number, cpixelBytes: number): void {
+    // A new generation empties the table; on wrap-around the stamps start over.
+    let gen = (this.generation + 1) >>> 0;
+    if (gen === 0) {
+      this.slotGen.fill(0);
+      gen = 1;
+    }
+    this.generation = gen;
+    const slotKey = this.slotKey;
+    const slotIndex = this.slotIndex;
+    const slotGen = this.slotGen;
+    const paletteKeys = this.paletteKeys;
     let size = 0;
     let runs = 0;
     let singles = 0;
     let lengthBytes = 0;
+    const runLen = this.runLen;
+    const runIndex = this.runIndex;
     let prev = keys[0]!;
+    let prevIndex = 0;
     let start = 0;
-    palette.set(prev, size);
-    this.paletteKeys[size++] = prev;
+    let slot = Math.imul(prev, HASH_MUL) >>> HASH_SHIFT;
+    slotGen[slot] = gen;
+    slotKey[slot] = prev;
+    slotIndex[slot] = 0;
+    paletteKeys[size++] = prev;
     for (let i = 1; i <= n; i++) {
       // Past the last pixel, a key unlike the previous one closes the last run.
       const k = i < n ? keys[i]! : ~prev >>> 0;
       if (k === prev) continue;
       const len = i - start;
+      if (size <= MAX_PALETTE) {
+        // Recorded only while a palette subencoding is possible: they are what its writers use.
+        runLen[runs] = len;
+        runIndex[runs] = prevIndex;
+      } else if (runs * (cpixelBytes + 1) >= n * cpixelBytes) {
+        // Too many colours for a palette, and already more runs than plain RLE can afford
+        // (each costs a CPIXEL and a length byte): raw wins, the rest need not be looked at.
+        // The counts stay lower bounds, so the size comparison picks raw.
+        break;
+      }
       runs++;
       if (len === 1) singles++;
-      lengthBytes += 1 + Math.floor((len - 1) / 255);
+      lengthBytes += len <= 255 ? 1 : 1 + (((len - 1) / 255) | 0);
       if (i === n) break;
       prev = k;
       start = i;
-      if (size <= MAX_PALETTE && !palette.has(k)) {
-        if (size < MAX_PALETTE) {
-          palette.set(k, size);
-          this.paletteKeys[size] = k;
+      if (size <= MAX_PALETTE) {
+        slot = Math.imul(k, HASH_MUL) >>> HASH_SHIFT;
+        while (slotGen[slot] === gen && slotKey[slot] !== k) slot = (slot + 1) & HASH_MASK;
+        if (slotGen[slot] === gen) prevIndex = slotIndex[slot]!;
+        else {
+          // A new colour; past the largest palette only the count goes on (to 128: "too many").
+          if (size < MAX_PALETTE) {
+            slotGen[slot] = gen;
+            slotKey[slot] = k;
+            slotIndex[slot] = size;
+            paletteKeys[size] = k;
+            prevIndex = size;
+          }
+          size++;
         }
-        size++;
       }
     }
     this.paletteSize = size;
@@ -199,27 +258,65 @@ export class ZrleTileCoder {
     this.runLengthBytes = lengthBytes;
   }
 
+  /**
+   * A raw tile of 3-byte CPIXELs from 4-byte keys: four pixels become three 32-bit words in a
+   * scratch buffer (a quarter of the stores of writing byte by byte), copied out at once. Keys
+   * are wire bytes packed little-endian, and the words are stored in host order, so this runs
+   * only on little-endian hosts (where the keys are a view of the pixels); `n` may be any count.
+   */
+  private writeRawPacked(keys: Uint32Array, n: number, cp: CPixelLayout, out: Uint8Array, off: number): number {
+    out[off++] = ZrleSubencoding.RAW;
+    const words = this.packedWords;
+    const shift = 8 * cp.offset;
+    const quads = n >> 2;
+    let i = 0;
+    let w = 0;
+    for (let q = 0; q < quads; q++, i += 4, w += 3) {
+      const p0 = keys[i]! >>> shift;
+      const p1 = keys[i + 1]! >>> shift;
+      const p2 = keys[i + 2]! >>> shift;
+      const p3 = keys[i + 3]! >>> shift;
+      words[w] = (p0 & 0xffffff) | (p1 << 24);
+      words[w + 1] = ((p1 >>> 8) & 0xffff) | (p2 << 16);
+      words[w + 2] = ((p2 >>> 16) & 0xff) | (p3 << 8);
+    }
+    const bytes = this.packedBytes;
+    let b = w * 4;
+    for (; i < n; i++) {
+      const p = keys[i]! >>> shift;
+      bytes[b++] = p;
+      bytes[b++] = p >>> 8;
+      bytes[b++] = p >>> 16;
+    }
+    out.set(bytes.subarray(0, b), off);
+    return off + b;
+  }
+
   private writePalette(type: number, cp: CPixelLayout, out: Uint8Array, off: number): number {
     out[off++] = type;
     for (let i = 0; i < this.paletteSize; i++) off = writeCPixel(out, off, this.paletteKeys[i]!, cp);
     return off;
   }
 
-  private writePackedPalette(keys: Uint32Array, w: number, h: number, cp: CPixelLayout, out: Uint8Array, off: number): number {
+  private writePackedPalette(w: number, h: number, cp: CPixelLayout, out: Uint8Array, off: number): number {
     off = this.writePalette(ZrleSubencoding.PACKED_PALETTE + this.paletteSize, cp, out, off);
     const bits = packedBits(this.paletteSize);
-    const palette = this.palette;
-    let prev = keys[0]!;
-    let index = palette.get(prev)!;
-    for (let y = 0, i = 0; y < h; y++) {
+    const runLen = this.runLen;
+    const runIndex = this.runIndex;
+    // Runs cross row ends; rows are padded to a whole byte.
+    let r = 0;
+    let left = runLen[0]!;
+    let index = runIndex[0]!;
+    for (let y = 0; y < h; y++) {
       let acc = 0;
       let filled = 0;
-      for (let x = 0; x < w; x++, i++) {
-        const k = keys[i]!;
-        if (k !== prev) {
-          prev = k;
-          index = palette.get(k)!;
+      for (let x = 0; x < w; x++) {
+        if (left === 0) {
+          r++;
+          left = runLen[r]!;
+          index = runIndex[r]!;
         }
+        left--;
         acc = (acc << bits) | index;
         filled += bits;
         if (filled === 8) {
@@ -233,23 +330,21 @@ export class ZrleTileCoder {
     return off;
   }
 
-  private writePaletteRle(keys: Uint32Array, n: number, cp: CPixelLayout, out: Uint8Array, off: number): number {
+  private writePaletteRle(cp: CPixelLayout, out: Uint8Array, off: number): number {
     off = this.writePalette(ZrleSubencoding.PALETTE_RLE + this.paletteSize, cp, out, off);
-    const palette = this.palette;
-    for (let start = 0; start < n; ) {
-      const k = keys[start]!;
-      let end = start + 1;
-      while (end < n && keys[end] === k) end++;
-      const index = palette.get(k)!;
-      if (end - start === 1) out[off++] = index;
+    const runLen = this.runLen;
+    const runIndex = this.runIndex;
+    for (let r = 0, runs = this.runs; r < runs; r++) {
+      const len = runLen[r]!;
+      if (len === 1) out[off++] = runIndex[r]!;
       else {
-        out[off++] = index | 0x80;
-        off = writeRunLength(out, off, end - start);
+        out[off++] = runIndex[r]! | 0x80;
+        off = writeRunLength(out, off, len);
       }
-      start = end;
     }
     return off;
   }
+
 }
 
 /** Index width of a packed palette of `size` colours. */
