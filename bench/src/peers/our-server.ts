@@ -4,7 +4,8 @@
  * a VM with `--vnc --gfx` (`packages/openvmm-cli/src/vm.ts`): 8 MiB shared VRAM, a guest on its
  * own thread (here the replay guest, `our-guest.ts`), the `SynthvidDevice` on the main thread
  * forwarding each DIRT message to the dirt channel, and the `VncWorker` thread serving RFB on
- * 127.0.0.1 (port 0, default parameters otherwise: 16 clients, share-all, 30 ms interval).
+ * 127.0.0.1 (port 0, default parameters otherwise: 16 clients, share-all, 30 ms interval), with
+ * the CLI's process-wide V8 flags (`applyVncProcessV8Flags`) set before any thread starts.
  *
  *   node our-server.js STREAM TIME_LOG      (forked with IPC by peers.ts)
  *
@@ -15,7 +16,7 @@
 
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { FramebufferView, SynthvidDevice, Vram } from '@openvmm-vnc-ts/video-core';
-import { VncWorker, dirtChannel, formatChannel, pointerChannel } from '@openvmm-vnc-ts/vnc-worker';
+import { VncWorker, applyVncProcessV8Flags, dirtChannel, formatChannel, pointerChannel } from '@openvmm-vnc-ts/vnc-worker';
 import { defaultVncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
 import type { OurGuestData, OurGuestMessage } from './our-guest.js';
 
@@ -32,6 +33,9 @@ function send(m: OurServerMessage): void {
 }
 
 async function main(): Promise<void> {
+  // As the CLI does first thing (packages/openvmm-cli/src/main.ts); PEERS_OURS_V8_DEFAULTS=1
+  // leaves V8 as it is, to measure what the flags change.
+  if (process.env.PEERS_OURS_V8_DEFAULTS !== '1') applyVncProcessV8Flags();
   const [stream, timeLog] = process.argv.slice(2);
   if (!stream || !timeLog) throw new Error('usage: our-server.js STREAM TIME_LOG');
   const vram = new Vram();

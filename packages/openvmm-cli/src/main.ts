@@ -4,6 +4,7 @@
  */
 
 import { createLogger } from '@openvmm-vnc-ts/video-core';
+import { applyVncProcessV8Flags } from '@openvmm-vnc-ts/vnc-worker';
 import { PROGRAM_NAME } from './options.js';
 import { parseCli } from './vnc-cli.js';
 import { startVm } from './vm.js';
@@ -29,6 +30,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const options = parsed.options;
   const logger = createLogger(PROGRAM_NAME, { level: options.logLevel });
+  // Before any worker thread exists: V8 settings for an often idle server (see v8-flags.ts in
+  // @openvmm-vnc-ts/vnc-worker; docs/performance.md has the measurement).
+  applyVncProcessV8Flags();
   let vm;
   try {
     vm = await startVm(options, logger, options.logLevel);

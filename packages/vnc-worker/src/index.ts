@@ -12,3 +12,4 @@ export * from './thread/launcher.js';
 export type { ControlRequest, ControlMessage } from './thread/protocol.js';
 export * from './auth-throttle.js';
 export * from './web/index.js';
+export * from './thread/v8-flags.js';

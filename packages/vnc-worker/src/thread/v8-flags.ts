@@ -1,0 +1,32 @@
+/**
+ * Process-wide V8 settings for a process that hosts the VNC worker (the CLI, and the `peers`
+ * benchmark's server, which is wired as the CLI is).
+ *
+ * `--no-memory-reducer`: V8's memory reducer waits until an isolate has been quiet for a while
+ * (8 s after its heap last grew) and then runs up to three full mark-compact collections to
+ * hand memory back. A VNC server goes quiet all the time (an idle desktop: a caret and a clock),
+ * and every isolate of the process (main, guest, VNC worker) did this after start-up and after
+ * every burst of activity: in `pnpm bench -- peers` (idle desktop, 2 frames/s) it was about
+ * three quarters of the server's CPU time over the measured window, far more than serving the
+ * clients. Without it, garbage is still collected as the heap fills (scavenges and ordinary
+ * mark-compacts); what is lost is the extra shrinking of an idle heap, a few MB per isolate.
+ *
+ * V8 reads the flag when it creates an isolate, so it must be set before the worker threads are
+ * started; the main thread's isolate, created before any code runs, keeps its reducer unless
+ * node itself is started with the flag (`node --no-memory-reducer`).
+ */
+
+import { setFlagsFromString } from 'node:v8';
+
+/** The V8 flags {@link applyVncProcessV8Flags} sets. */
+export const VNC_PROCESS_V8_FLAGS: readonly string[] = ['--no-memory-reducer'];
+
+/**
+ * Sets {@link VNC_PROCESS_V8_FLAGS} for the whole process. Call it once, first thing, before any
+ * worker thread (guest or VNC) is started: isolates created afterwards run with them. It changes
+ * V8 for every isolate the process creates later, so it is the embedding program's choice (the
+ * CLI makes it); {@link VncWorker.start} does not call it.
+ */
+export function applyVncProcessV8Flags(): void {
+  for (const flag of VNC_PROCESS_V8_FLAGS) setFlagsFromString(flag);
+}
