@@ -6,14 +6,14 @@
  * the shared VRAM and reports them with one synthvid DIRT message, exactly what a guest video
  * driver does.
  *
- * Protocol with its parent (`our-server.ts`): posts `{type:'ready'}` once frame 0 is in VRAM
+ * Protocol with its parent (`our-server.ts`): posts `{type:'ready', tid}` (its OS thread id) once frame 0 is in VRAM
  * and reported; on `'go'` replays frames 1.. at their times (`tUs` after the go), blocking
  * between frames (Atomics.wait), and logs "k t_ns" per frame (`process.hrtime.bigint()`, i.e.
  * CLOCK_MONOTONIC, just before the frame's first pixel is written) to the time log; then posts
  * `{type:'done', frames}`.
  */
 
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readlinkSync, writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { type DirtyRect, SynthvidGuestDriver } from '@openvmm-vnc-ts/video-core';
@@ -33,7 +33,7 @@ export interface OurGuestData {
 }
 
 /** Messages the guest thread posts. */
-export type OurGuestMessage = { type: 'ready' } | { type: 'done'; frames: number } | { type: 'error'; message: string };
+export type OurGuestMessage = { type: 'ready'; tid: number } | { type: 'done'; frames: number } | { type: 'error'; message: string };
 
 const data = workerData as OurGuestData;
 const port = parentPort!;
@@ -63,7 +63,9 @@ async function main(): Promise<void> {
   const first = reader.next();
   if (!first || first.k !== 0) throw new Error('no frame 0 in the stream');
   driver.sendDirt(write(first));
-  post({ type: 'ready' });
+  // Our OS thread id (/proc/thread-self -> PID/task/TID), so the runner can tell this thread's
+  // CPU time from the server's.
+  post({ type: 'ready', tid: Number(readlinkSync('/proc/thread-self').split('/').pop()) });
   await new Promise<void>((resolve) => port.once('message', () => resolve()));
   const t0 = process.hrtime.bigint();
   const lines: string[] = [];

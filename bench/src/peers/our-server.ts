@@ -9,7 +9,7 @@
  *
  *   node our-server.js STREAM TIME_LOG      (forked with IPC by peers.ts)
  *
- * IPC: posts `{type:'ready', port}` once the worker listens and frame 0 is in VRAM; `{op:'go'}`
+ * IPC: posts `{type:'ready', port, guestTid}` (the replay guest's OS thread id) once the worker listens and frame 0 is in VRAM; `{op:'go'}`
  * starts the replay; posts `{type:'done', frames}` when the stream ends; `{op:'stop'}` stops
  * everything and exits.
  */
@@ -21,7 +21,7 @@ import { defaultVncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
 import type { OurGuestData, OurGuestMessage } from './our-guest.js';
 
 /** Replies to the parent. */
-export type OurServerMessage = { type: 'ready'; port: number } | { type: 'done'; frames: number } | { type: 'error'; message: string };
+export type OurServerMessage = { type: 'ready'; port: number; guestTid: number } | { type: 'done'; frames: number } | { type: 'error'; message: string };
 /** Requests from the parent. */
 export type OurServerRequest = { op: 'go' } | { op: 'stop' };
 
@@ -55,9 +55,9 @@ async function main(): Promise<void> {
   });
   const guestData: OurGuestData = { vram: vram.buffer, video: video.port2, stream, timeLog, width: WIDTH, height: HEIGHT };
   const guest = new Worker(new URL('./our-guest.js', import.meta.url), { workerData: guestData, transferList: [video.port2] });
-  const guestReady = new Promise<void>((resolve, reject) => {
+  const guestReady = new Promise<number>((resolve, reject) => {
     guest.on('message', (m: OurGuestMessage) => {
-      if (m.type === 'ready') resolve();
+      if (m.type === 'ready') resolve(m.tid);
       else if (m.type === 'done') send({ type: 'done', frames: m.frames });
       else {
         reject(new Error(m.message));
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     });
     guest.on('error', reject);
   });
-  await guestReady;
+  const guestTid = await guestReady;
   const vnc = await VncWorker.start({
     params: defaultVncParameters({ listener: { host: '127.0.0.1', port: 0 } }),
     channels: {
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
       })();
     }
   });
-  send({ type: 'ready', port: vnc.port });
+  send({ type: 'ready', port: vnc.port, guestTid });
 }
 
 main().catch((e: unknown) => {

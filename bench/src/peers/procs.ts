@@ -158,6 +158,16 @@ export function cpuMs(pid: number): number {
   }
 }
 
+/** CPU time of one thread (`se.sum_exec_runtime` of /proc/PID/task/TID/sched) in ms, or NaN if unreadable. */
+export function threadCpuMs(pid: number, tid: number): number {
+  try {
+    const m = /se\.sum_exec_runtime\s*:\s*([\d.]+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/sched`, 'utf8'));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 /** utime + stime of a process (all threads, including ended ones) in ms, from /proc/PID/stat. */
 export function statCpuMs(pid: number): number {
   const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
