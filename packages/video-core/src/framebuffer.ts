@@ -68,13 +68,6 @@ export class Vram {
   }
 }
 
-/**
- * Rows of at most this many bytes are copied word by word instead of through `subarray` +
- * `set`: encoders read 64-pixel tile rows (256 bytes), where creating a view per row cost more
- * than the copy and left tens of thousands of short-lived objects per frame to the collector.
- */
-const SMALL_ROW_BYTES = 1024;
-
 /** Called with the new format whenever it changes. */
 export type FormatListener = (format: FramebufferFormat) => void;
 
@@ -89,10 +82,6 @@ export class FramebufferView {
   private readonly listeners = new Set<FormatListener>();
   /** Total bytes copied out of VRAM by {@link FramebufferView.readRow} since creation. */
   bytesRead = 0;
-  /** VRAM as 32-bit words, for the small-row copy. */
-  private readonly vramWords: Uint32Array;
-  /** A word view of the buffer of the last small-row destination (encoders reuse theirs). */
-  private dstWords: Uint32Array | undefined;
 
   constructor(
     /** The VRAM this view reads. */
@@ -102,7 +91,6 @@ export class FramebufferView {
     const problem = formatProblem(format, vram.size);
     if (problem) throw new RangeError(`invalid framebuffer format: ${problem}`);
     this.fmt = format;
-    this.vramWords = new Uint32Array(vram.buffer, 0, vram.size >> 2);
   }
 
   /** The current format. */
@@ -155,15 +143,7 @@ export class FramebufferView {
       return;
     }
     const start = f.offset + y * f.stride + x * BYTES_PER_PIXEL;
-    const to = dst.byteOffset + dstOffset;
-    if (n <= SMALL_ROW_BYTES && ((start | to) & 3) === 0 && dstOffset >= 0 && dstOffset + n <= dst.length) {
-      let words = this.dstWords;
-      if (words === undefined || words.buffer !== dst.buffer) words = this.dstWords = new Uint32Array(dst.buffer, 0, dst.buffer.byteLength >> 2);
-      const src = this.vramWords;
-      for (let s = start >> 2, d = to >> 2, end = s + (n >> 2); s < end; s++, d++) words[d] = src[s]!;
-    } else {
-      dst.set(this.vram.bytes.subarray(start, start + n), dstOffset);
-    }
+    dst.set(this.vram.bytes.subarray(start, start + n), dstOffset);
     this.bytesRead += n;
   }
 

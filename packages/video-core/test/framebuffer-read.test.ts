@@ -1,7 +1,8 @@
 /**
- * `FramebufferView.readRow`: every path (word-by-word small rows, `set` for long or unaligned
- * ones, zero fill outside the surface) copies exactly the reference bytes, counts what it read,
- * and never writes outside the destination it was given.
+ * `FramebufferView.readRow`, which every encoder reads VRAM through: rows of every length and
+ * destination alignment (64-pixel tile rows as ZRLE reads them, whole rows as Raw does) and
+ * rows partly outside the surface (zero-filled) copy exactly the reference bytes, count what
+ * they read, and never write outside the destination they were given.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -78,7 +79,7 @@ describe('FramebufferView.readRow', () => {
     expect(backing.subarray(200).every((b) => b === 0xaa)).toBe(true);
   });
 
-  it('reads the same destination repeatedly and then another one (cached word view)', () => {
+  it('reads into the same destination repeatedly, then into another one', () => {
     const view = new FramebufferView(vram);
     const a = new Uint8Array(256);
     const b = new Uint8Array(512);
