@@ -214,10 +214,10 @@ export class ZrleTileCoder {
     slotKey[slot] = prev;
     slotIndex[slot] = 0;
     paletteKeys[size++] = prev;
-    for (let i = 1; i <= n; i++) {
-      // Past the last pixel, a key unlike the previous one closes the last run.
-      const k = i < n ? keys[i]! : ~prev >>> 0;
-      if (k === prev) continue;
+    // Each pass of the outer loop closes one run: the inner loop skips the run's equal pixels
+    // (the hot part: one load and one compare per pixel), past the last pixel the last run ends.
+    for (let i = 1; ; ) {
+      while (i < n && keys[i] === prev) i++;
       const len = i - start;
       if (size <= MAX_PALETTE) {
         // Recorded only while a palette subencoding is possible: they are what its writers use.
@@ -232,9 +232,10 @@ export class ZrleTileCoder {
       runs++;
       if (len === 1) singles++;
       lengthBytes += len <= 255 ? 1 : 1 + (((len - 1) / 255) | 0);
-      if (i === n) break;
+      if (i >= n) break;
+      const k = keys[i]!;
       prev = k;
-      start = i;
+      start = i++;
       if (size <= MAX_PALETTE) {
         slot = Math.imul(k, HASH_MUL) >>> HASH_SHIFT;
         while (slotGen[slot] === gen && slotKey[slot] !== k) slot = (slot + 1) & HASH_MASK;
