@@ -25,7 +25,7 @@ const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
 const RUNNER = join(BENCH_DIR, 'dist', 'run.js');
 const DOCS_DIR = fileURLToPath(new URL('../../docs/performance/', import.meta.url));
 const PUBLISHED = ['results.json', 'peers.json', 'peers.svg'];
-const MICRO = ['tile-diff', 'dirty-bitmap', 'idle-vram', 'pixel-convert', 'deflate', 'encode-raw', 'multi-client'];
+const MICRO = ['tile-diff', 'dirty-bitmap', 'idle-vram', 'pixel-convert', 'deflate', 'encode-raw', 'tight', 'multi-client'];
 
 type Row = Record<string, number | string | boolean | null>;
 interface Stored {
@@ -96,7 +96,7 @@ describe('bench smoke run (BENCH_SMOKE=1)', () => {
     expect(published()).toEqual(before);
   });
 
-  it('measures what is exact by construction: idle VRAM reads, Raw frame size, deflate output', () => {
+  it('measures what is exact by construction: idle VRAM reads, Raw frame size, deflate and Tight output', () => {
     const idle = results['idle-vram']!.rows;
     expect(idle.filter((r) => r.mode === 'device')).toHaveLength(3);
     for (const r of idle) {
@@ -112,6 +112,12 @@ describe('bench smoke run (BENCH_SMOKE=1)', () => {
       expect(r.nodeOut as number, String(r.input)).toBeGreaterThan(0);
       expect(r.nodeOut as number, String(r.input)).toBeLessThan(r.inBytes as number);
       expect(r.pakoOut as number, String(r.input)).toBeLessThan(r.inBytes as number);
+    }
+    const tight = results.tight!.rows;
+    expect(tight.length).toBeGreaterThan(1);
+    for (const r of tight) {
+      expect(r.bytes as number, String(r.variant)).toBeGreaterThan(0);
+      expect(r.bytes as number, String(r.variant)).toBeLessThan(1920 * 1080 * 4);
     }
     const tiles = results['tile-diff']!.rows.filter((r) => r.change === 'unchanged');
     expect(tiles.length).toBeGreaterThan(0);
