@@ -18,6 +18,7 @@ import {
   type FramebufferSource,
   HIDDEN_CURSOR,
   type LedState,
+  MoveDetector,
   type RfbTransport,
   TileDiffer,
   VncConnection,
@@ -58,6 +59,8 @@ export class VncCoordinator {
   private readonly clients: Client[] = [];
   private readonly log: Logger;
   private readonly differ = new TileDiffer();
+  /** Finds scrolls and moves in device dirt for CopyRect clients (its shadow exists only while one is connected). */
+  private readonly moveDetector = new MoveDetector();
   private readonly diffBitmap = new DirtyBitmap(0, 0);
   private readonly diffRects: { x: number; y: number; w: number; h: number }[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -95,6 +98,7 @@ export class VncCoordinator {
       // Every client re-reads the whole new frame; snapshot it now so the next diff reports
       // only what changes after this point.
       if (!this.deviceDirtSeen && this.clients.length > 0) this.differ.prime(channels.framebuffer);
+      this.moveDetector.invalidate();
       // A new format can keep the size (a new offset or stride: page flipping) or change and
       // change back before a client's next update; either way its picture is stale: resend all.
       for (const c of this.clients) c.conn.markAllDirty();
@@ -137,7 +141,10 @@ export class VncCoordinator {
     this.updateTimer();
     this.stats.dirtMessages++;
     this.stats.dirtRects += rects.length;
-    for (const c of this.clients) for (const r of rects) c.conn.markDirty(r.left, r.top, r.right, r.bottom);
+    const copyClients = this.clients.some((c) => c.conn.takesCopyRect);
+    const moves = this.moveDetector.observe(this.channels.framebuffer, rects, copyClients);
+    const shadow = copyClients ? this.moveDetector.shadow : undefined;
+    for (const c of this.clients) c.conn.markDirtyBatch(rects, moves, shadow);
   }
 
   /** The dirt channel closed: go back to finding changes by tile diff. */
@@ -145,6 +152,7 @@ export class VncCoordinator {
     if (!this.deviceDirtSeen) return;
     this.deviceDirtSeen = false;
     this.differ.reset();
+    this.moveDetector.invalidate();
     this.log.info('device dirt channel closed; falling back to tile diff');
     this.updateTimer();
   }
@@ -178,6 +186,7 @@ export class VncCoordinator {
       c.conn.close();
     }
     this.differ.reset();
+    this.moveDetector.invalidate();
     this.log.info('restarted: all clients disconnected, listener kept');
   }
 
@@ -203,6 +212,7 @@ export class VncCoordinator {
       dirtSource: this.deviceDirtSeen ? 'device' : 'tile-diff',
       diffTimer: this.timer !== undefined,
       ...this.stats,
+      moveDetector: { shadow: this.moveDetector.shadow.active, ...this.moveDetector.counters },
       clients: this.clients.map((c) => ({ id: c.id, remote: c.remote, ...c.conn.inspect() })),
     };
   }

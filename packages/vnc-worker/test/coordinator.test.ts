@@ -85,7 +85,8 @@ describe('VncCoordinator', () => {
       expect(r.x + r.w).toBeLessThanOrEqual(64);
       expect(r.y + r.h).toBeLessThanOrEqual(32);
     }
-    expect(rects.map(({ x, y, w, h }) => ({ x, y, w, h }))).toEqual([{ x: 0, y: 0, w: 64, h: 16 }]);
+    // The exact damage (clamped), not the 16-pixel tile row around it.
+    expect(rects.map(({ x, y, w, h }) => ({ x, y, w, h }))).toEqual([{ x: 0, y: 0, w: 64, h: 9 }]);
   });
 
   it('sends DesktopSize then the full new frame when the resolution changes', async () => {
@@ -128,11 +129,12 @@ describe('VncCoordinator', () => {
     c.requestUpdate(true, 0, 0, 0xffff, 0xffff);
     expect(await idle()).toBe(0);
     expect(await idle()).toBe(0);
-    // And a device rect after the resize reads only its own tile's rows.
+    // And a device rect after the resize reads only its own pixels (the exact rect, not its tile).
     const before = fx.view.bytesRead;
     fx.vnc.dirt([{ left: 70, top: 30, right: 71, bottom: 31 }]);
-    await c.readUpdate();
-    expect(fx.view.bytesRead - before).toBe(16 * 16 * 4); // one tile: x 64..80, y 16..32
+    const one = await c.readUpdate();
+    expect(one.map(({ x, y, w, h }) => ({ x, y, w, h }))).toEqual([{ x: 70, y: 30, w: 1, h: 1 }]);
+    expect(fx.view.bytesRead - before).toBe(4);
   });
 
   it('reports live state through inspect()', async () => {

@@ -34,6 +34,9 @@ import { scaleAxis } from './pointer.js';
 import { Encoding, SERVER_VERSION_STRING, SecurityType, type RfbVersion, encodingName } from './rfb.js';
 import { pseudoRectUpdate, securityResult, securityType33, securityTypes, serverInit } from './server-messages.js';
 import { UpdateBuilder } from './update-builder.js';
+import type { Move } from './encodings/copy-rect.js';
+import type { BatchRect } from './move-tracker.js';
+import type { ShadowFrame } from './shadow-frame.js';
 import { newVncAuthChallenge, verifyVncAuth } from './vnc-auth.js';
 import { SERVER_PIXEL_FORMAT } from './pixel-format.js';
 import {
@@ -222,9 +225,25 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     this.scheduleFlush();
   }
 
+  /**
+   * One device dirt batch with the moves found in it against `shadow` (see `MoveDetector`):
+   * a CopyRect client may get the moves as CopyRects, any other client gets the rects.
+   */
+  markDirtyBatch(rects: readonly BatchRect[], moves: readonly Move[], shadow: ShadowFrame | undefined): void {
+    if (this._state === 'closed') return;
+    this.updates.markBatch(rects, moves, shadow);
+    this.pendingSources.add('device');
+    this.scheduleFlush();
+  }
+
+  /** True when the client listed CopyRect in SetEncodings. */
+  get takesCopyRect(): boolean {
+    return this.updates.clientEncodings.has(Encoding.COPY_RECT);
+  }
+
   /** Marks the whole screen as changed. */
   markAllDirty(): void {
-    this.updates.dirty.markAll();
+    this.updates.markAll();
     this.pendingSources.add('full');
     this.scheduleFlush();
   }
@@ -286,6 +305,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
       rectEncoding: encodingName(this.updates.rectEncoding),
       updateRequested: this.updateRequested,
       dirtyTiles: this.updates.dirty.count(),
+      ...(this.updates.moveTracker ? { copyRect: { ...this.updates.moveTracker.stats } } : {}),
       queuedBytes: this.socket.writableLength,
       unmappedKeys: this.keyboard.unmappedCount,
       updatesBySource: { ...this.updatesBySource },

@@ -130,6 +130,24 @@ export class DirtyBitmap {
     for (let ty = t >> TILE_SHIFT; ty <= ty1; ty++) this.fillBits(ty * this._tilesX + tx0, tx1 - tx0 + 1);
   }
 
+  /**
+   * Clears every tile lying wholly inside the pixel rectangle `left..right` x `top..bottom`
+   * (right/bottom exclusive; a tile cut by the frame's right or bottom edge counts as inside when
+   * the rectangle reaches that edge). Tiles the rectangle only partly covers stay as they are.
+   */
+  clearInside(left: number, top: number, right: number, bottom: number): void {
+    const l = clamp(left, this._width);
+    const t = clamp(top, this._height);
+    const r = clamp(right, this._width);
+    const b = clamp(bottom, this._height);
+    const tx0 = (l + TILE_SIZE - 1) >> TILE_SHIFT;
+    const ty0 = (t + TILE_SIZE - 1) >> TILE_SHIFT;
+    const tx1 = r === this._width ? this._tilesX : r >> TILE_SHIFT; // exclusive
+    const ty1 = b === this._height ? this._tilesY : b >> TILE_SHIFT;
+    if (tx0 >= tx1 || ty0 >= ty1) return;
+    for (let ty = ty0; ty < ty1; ty++) clearBits(this.bits, ty * this._tilesX + tx0, tx1 - tx0);
+  }
+
   /** Marks a {@link DirtyRect}. */
   markDirtyRect(r: DirtyRect): void {
     this.markRect(r.left, r.top, r.right, r.bottom);

@@ -37,3 +37,8 @@ export * from './encodings/tight.js';
 export * from './encodings/tight-palette.js';
 export * from './encodings/tight-levels.js';
 export * from './encodings/tight-plan.js';
+export * from './dirty-region.js';
+export * from './encodings/copy-rect.js';
+export * from './shadow-frame.js';
+export * from './scroll-detect.js';
+export * from './move-tracker.js';

@@ -9,7 +9,8 @@
 
 import type { Logger } from '@openvmm-vnc-ts/video-core';
 import { ByteWriter } from './byte-writer.js';
-import { DirtyBitmap, type Rect } from './dirty-bitmap.js';
+import type { Rect } from './dirty-bitmap.js';
+import { DirtyRegion } from './dirty-region.js';
 import { DesktopSizeReason, DesktopSizeStatus, encodeDesktopName, encodeExtendedDesktopSize, singleScreen } from './desktop-size.js';
 import { type CursorImage, DEFAULT_CURSOR, encodeCursor } from './encodings/cursor.js';
 import { encodeCursorWithAlpha } from './encodings/cursor-alpha.js';
@@ -25,6 +26,9 @@ import { PixelConverter } from './pixel-convert.js';
 import { type PixelFormat, SERVER_PIXEL_FORMAT } from './pixel-format.js';
 import { Encoding, MAX_RECTS_PER_UPDATE, encodingName } from './rfb.js';
 import { countEncodedRects, writeRectHeader } from './encodings/encoder.js';
+import { type Move, encodeCopyRect } from './encodings/copy-rect.js';
+import { type BatchRect, MoveTracker } from './move-tracker.js';
+import type { ShadowFrame } from './shadow-frame.js';
 
 /** Rect encodings we can produce; the first of these in the client's list wins. */
 const SUPPORTED_RECT_ENCODINGS: readonly number[] = [Encoding.TIGHT, Encoding.ZRLE, Encoding.ZLIB, Encoding.RAW];
@@ -44,10 +48,13 @@ export type BuildResult =
 
 /** One connection's update state. */
 export class UpdateBuilder {
-  /** Tiles this client has not been sent since they changed. */
-  readonly dirty: DirtyBitmap;
+  /** What this client has not been sent since it changed (tiles, and the exact rects while few). */
+  readonly dirty: DirtyRegion;
   private readonly out = new ByteWriter();
   private readonly rects: Rect[] = [];
+  private readonly exactRects: Rect[] = [];
+  /** Present while the client takes CopyRect. */
+  private moves: MoveTracker | undefined;
   private readonly raw = new RawEncoder();
   private zlib: ZlibEncoder | undefined;
   private zrle: ZrleEncoder | undefined;
@@ -68,7 +75,7 @@ export class UpdateBuilder {
     private readonly name: string,
     private readonly log: Logger,
   ) {
-    this.dirty = new DirtyBitmap(fb.width, fb.height);
+    this.dirty = new DirtyRegion(fb.width, fb.height);
   }
 
   /** The client's pixel format converter. */
@@ -89,12 +96,36 @@ export class UpdateBuilder {
   /** Starts over at the current framebuffer size (ServerInit just told the client this size). */
   reset(): void {
     this.dirty.resize(this.fb.width, this.fb.height);
+    this.moves?.drop();
+  }
+
+  /** Marks the whole screen for resending (pending moves are moot). */
+  markAll(): void {
+    this.dirty.markAll();
+    this.moves?.drop();
+  }
+
+  /** The CopyRect bookkeeping, while the client takes CopyRect (for inspect and tests). */
+  get moveTracker(): MoveTracker | undefined {
+    return this.moves;
+  }
+
+  /**
+   * One dirt batch and the moves found in it against `shadow`: a CopyRect client takes the
+   * moves it can (see {@link MoveTracker}); any other client just marks the rects.
+   */
+  markBatch(rects: readonly BatchRect[], moves: readonly Move[], shadow: ShadowFrame | undefined): void {
+    if (this.moves && shadow?.active && shadow.width === this.width && shadow.height === this.height) {
+      this.moves.applyBatch(rects, moves, shadow, this.dirty);
+      return;
+    }
+    for (const r of rects) this.dirty.markRect(r.left, r.top, r.right, r.bottom);
   }
 
   /** Applies SetPixelFormat: everything is resent in the new format, the cursor too. */
   setPixelFormat(pf: PixelFormat): void {
     this.converter = new PixelConverter(pf);
-    this.dirty.markAll();
+    this.markAll();
     if (this.encodings.has(Encoding.CURSOR)) this.cursorPending = true;
   }
 
@@ -112,6 +143,12 @@ export class UpdateBuilder {
     } else if (chosen === Encoding.ZRLE) this.encoder = this.zrle ??= new ZrleEncoder();
     else if (chosen === Encoding.ZLIB) this.encoder = this.zlib ??= new ZlibEncoder();
     else this.encoder = this.raw;
+    if (this.encodings.has(Encoding.COPY_RECT)) this.moves ??= new MoveTracker();
+    else if (this.moves) {
+      // Moves already promised become plain dirt.
+      this.moves.drop(this.dirty);
+      this.moves = undefined;
+    }
     if (takesCursor(this.encodings) && (!takesCursor(had) || this.encodings.has(Encoding.CURSOR_WITH_ALPHA) !== had.has(Encoding.CURSOR_WITH_ALPHA))) {
       this.cursorPending = true;
     }
@@ -146,7 +183,7 @@ export class UpdateBuilder {
 
   /** True when the next {@link UpdateBuilder.build} has something to send. */
   hasPending(): boolean {
-    return this.cursorPending || this.namePending || this.ledsPending || this.layoutPending || this.fb.width !== this.width || this.fb.height !== this.height || !this.dirty.isEmpty();
+    return this.cursorPending || this.namePending || this.ledsPending || this.layoutPending || this.fb.width !== this.width || this.fb.height !== this.height || !this.dirty.isEmpty() || (this.moves?.pendingCount ?? 0) > 0;
   }
 
   /**
@@ -157,8 +194,9 @@ export class UpdateBuilder {
     const fb = this.fb;
     if (fb.width !== this.width || fb.height !== this.height) return this.buildResize();
     if (!this.hasPending()) return { kind: 'none' };
-    let rects = this.dirty.isEmpty() ? [] : this.dirty.toRects(this.rects);
-    const pseudo = Number(this.cursorPending) + Number(this.namePending) + Number(this.ledsPending && this.leds !== undefined) + Number(this.layoutPending);
+    const moves = this.moves?.take() ?? [];
+    let rects = this.dirty.isEmpty() ? [] : this.dirty.refine(this.dirty.toRects(this.rects), this.exactRects);
+    const pseudo = Number(this.cursorPending) + Number(this.namePending) + Number(this.ledsPending && this.leds !== undefined) + Number(this.layoutPending) + moves.length;
     const out = this.out;
     const ctx = { framebuffer: fb, converter: this.converter, out };
     let dataRects = countEncodedRects(this.encoder, rects, ctx);
@@ -195,12 +233,15 @@ export class UpdateBuilder {
       this.ledsPending = false;
       count++;
     }
+    // CopyRects first: clients apply rects in order, and the pixels after them repair the copies.
+    for (const m of moves) encodeCopyRect(out, m);
     for (const r of rects) this.encoder.encodeRect(r, ctx);
-    count += dataRects;
+    count += moves.length + dataRects;
     if (lastRect) writeRectHeader(out, 0, 0, 0, 0, Encoding.LAST_RECT);
     out.patchU16(countAt, lastRect ? MAX_RECTS_PER_UPDATE : count);
     this.dirty.clear();
-    return { kind: 'update', data: out.take(), rects: dataRects };
+    this.moves?.afterSend(rects, fb);
+    return { kind: 'update', data: out.take(), rects: moves.length + dataRects };
   }
 
   /** The size this client currently believes the screen has (its bitmap is kept at that size). */
@@ -229,6 +270,7 @@ export class UpdateBuilder {
     const extended = this.encodings.has(Encoding.EXTENDED_DESKTOP_SIZE);
     if (!extended && !this.encodings.has(Encoding.DESKTOP_SIZE)) return { kind: 'resize-unsupported', width, height };
     this.dirty.resize(width, height);
+    this.moves?.drop();
     const out = this.out;
     out.reset();
     out.u8(0);

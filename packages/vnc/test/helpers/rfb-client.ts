@@ -67,11 +67,14 @@ export interface UpdateRect {
   screens?: ScreenLayout[];
   /** DesktopName only: the name, decoded as UTF-8. */
   name?: string;
+  /** CopyRect only: where the client copies the rect from. */
+  src?: { x: number; y: number };
 }
 
 export type { ScreenLayout } from './rfb-messages.js';
 
 export const ENC_RAW = 0;
+export const ENC_COPY_RECT = 1;
 export const ENC_ZLIB = 6;
 export const ENC_DESKTOP_SIZE = -223;
 export const ENC_LAST_RECT = -224;
@@ -409,6 +412,12 @@ export class RfbTestClient {
           const head = Buffer.from(await this.readExactly(4, timeoutMs));
           if (head.readInt32BE(0) !== ENC_RAW) throw new Error(`cursor with alpha in encoding ${head.readInt32BE(0)}`);
           rects.push({ ...rect, data: await this.readExactly(rect.w * rect.h * 4, timeoutMs) });
+          break;
+        }
+        case ENC_COPY_RECT: {
+          const data = await this.readExactly(4, timeoutMs);
+          const b = Buffer.from(data);
+          rects.push({ ...rect, data, src: { x: b.readUInt16BE(0), y: b.readUInt16BE(2) } });
           break;
         }
         case ENC_LAST_RECT:
