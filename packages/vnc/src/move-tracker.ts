@@ -75,13 +75,13 @@ export class MoveTracker {
       const push = (l: number, t: number, r: number, b: number): void => {
         marks.push(l + ddx, t + ddy, r + ddx, b + ddy);
       };
-      if (process.env.PLANT !== "dirt") dirty.forEachIn(src, push, this.scratch);
+      dirty.forEachIn(src, push, this.scratch);
       for (const q of this.taint.toRects(this.scratch)) {
         const l = Math.max(q.x, src.x);
         const t = Math.max(q.y, src.y);
         const r = Math.min(q.x + q.w, src.x + src.w);
         const b = Math.min(q.y + q.h, src.y + src.h);
-        if (l < r && t < b && process.env.PLANT !== "taint") push(l, t, r, b);
+        if (l < r && t < b) push(l, t, r, b);
       }
       taken.push(m);
       this.pending.push(m);
