@@ -11,8 +11,10 @@
  *   a guest reports a drag) are checked for "new B equals old A";
  * - scroll: for a rect, row fingerprints of its new and old content (over the same columns, every
  *   {@link FP_STEP}th pixel: a hint, not a proof) vote for a vertical offset: each changed row
- *   whose new fingerprint is the old fingerprint of exactly one row votes for that distance.
- *   Full-frame video gets no votes and stops there.
+ *   votes for its distance to every old row with its fingerprint, unless more than
+ *   {@link MAX_SAME_ROWS} have it (blank rows say nothing). Text has repeated rows within a line
+ *   (letter stems), but only the true offset collects votes from every line. Full-frame video
+ *   gets no votes and stops there.
  *
  * A candidate offset is then checked row by row with exact comparisons (memcmp), and the
  * longest run of equal rows, if at least {@link MIN_MOVE_ROWS} tall, is the move. Only exactly
@@ -34,6 +36,8 @@ export const MIN_MOVE_ROWS = 16;
 export const MIN_MOVE_AREA = 64 * 64;
 /** Most rects of one batch searched (the largest ones). */
 const MAX_SEARCHED = 8;
+/** Old rows sharing a fingerprint past this many cast no votes (blank, uniform rows). */
+export const MAX_SAME_ROWS = 6;
 /** Rows sampled before an exact row-by-row scan of a candidate offset. */
 const SAMPLES = 5;
 
@@ -62,6 +66,10 @@ export class MoveDetector {
   readonly shadow = new ShadowFrame();
   private fpNew = new Int32Array(0);
   private fpOld = new Int32Array(0);
+  /** Per old row: the next old row (higher index) with the same fingerprint, or -1. */
+  private sameNext = new Int32Array(0);
+  /** Per old row: how many old rows share its fingerprint (valid at the chain's head). */
+  private sameCount = new Int32Array(0);
   private readonly oldRows = new Map<number, number>();
   private readonly votes = new Map<number, number>();
   private readonly stats: MoveDetectorStats = { batches: 0, moves: 0, detectMs: 0, primes: 0 };
@@ -172,18 +180,25 @@ export class MoveDetector {
     if (this.fpNew.length < h) {
       this.fpNew = new Int32Array(h);
       this.fpOld = new Int32Array(h);
+      this.sameNext = new Int32Array(h);
+      this.sameCount = new Int32Array(h);
     }
-    const fpNew = this.fpNew;
-    const fpOld = this.fpOld;
+    const { fpNew, fpOld, sameNext, sameCount } = this;
+    // old: fingerprint -> first old row with it; sameNext chains the others (built backwards so
+    // each chain runs upwards in index order).
     const old = this.oldRows;
     old.clear();
     const src = s.bytes;
     for (let i = 0; i < h; i++) {
       const y = box.t + i;
       fpNew[i] = fingerprint(s.readFrameRow(fb, y, box.l, w), 0, w);
-      const fo = fingerprint(src, (y * s.width + box.l) * 4, w);
-      fpOld[i] = fo;
-      old.set(fo, old.has(fo) ? -1 : i);
+      fpOld[i] = fingerprint(src, (y * s.width + box.l) * 4, w);
+    }
+    for (let i = h - 1; i >= 0; i--) {
+      const head = old.get(fpOld[i]!);
+      sameNext[i] = head ?? -1;
+      sameCount[i] = head === undefined ? 1 : sameCount[head]! + 1;
+      old.set(fpOld[i]!, i);
     }
     const votes = this.votes;
     votes.clear();
@@ -191,13 +206,15 @@ export class MoveDetector {
     let bestVotes = 0;
     for (let i = 0; i < h; i++) {
       if (fpNew[i] === fpOld[i]) continue;
-      const j = old.get(fpNew[i]!);
-      if (j === undefined || j < 0) continue;
-      const v = (votes.get(j - i) ?? 0) + 1;
-      votes.set(j - i, v);
-      if (v > bestVotes) {
-        bestVotes = v;
-        best = j - i;
+      const head = old.get(fpNew[i]!);
+      if (head === undefined || sameCount[head]! > MAX_SAME_ROWS) continue;
+      for (let j = head; j >= 0; j = sameNext[j]!) {
+        const v = (votes.get(j - i) ?? 0) + 1;
+        votes.set(j - i, v);
+        if (v > bestVotes) {
+          bestVotes = v;
+          best = j - i;
+        }
       }
     }
     return bestVotes >= 2 ? best : 0;

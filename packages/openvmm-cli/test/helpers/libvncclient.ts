@@ -34,7 +34,7 @@ export interface VncgrabReport {
   readonly height: number;
   readonly bpp: number;
   readonly updates: number;
-  readonly rects: { readonly raw: number; readonly zlib: number; readonly other: number; readonly pseudo: number };
+  readonly rects: { readonly raw: number; readonly zlib: number; readonly other: number; readonly pseudo: number; readonly copyrect: number };
 }
 
 let built: Promise<string> | undefined;
@@ -86,6 +86,8 @@ export interface VncgrabOptions {
   readonly password?: string;
   /** CA certificate file (PEM) that lets libvncclient take VeNCrypt's X509 subtypes. */
   readonly caFile?: string;
+  /** After the first full frame, follow updates until the server is quiet this long (ms). */
+  readonly quietMs?: number;
 }
 
 /**
@@ -101,6 +103,7 @@ export async function vncgrab(host: string, port: number, out: string, opts: Vnc
   if (opts.compress !== undefined) args.push('-z', String(opts.compress));
   if (opts.password !== undefined) args.push('-p', opts.password);
   if (opts.caFile !== undefined) args.push('-c', opts.caFile);
+  if (opts.quietMs !== undefined) args.push('-w', String(opts.quietMs));
   args.push(host, String(port));
   let stdout: string;
   try {

@@ -2,7 +2,7 @@
  * vncgrab: grab one full frame from a VNC server with libvncclient (LibVNCServer 0.9.x) and
  * write it as a binary PPM. Used by the end-to-end tests as an independent client.
  *
- *   vncgrab [-e "zlib raw"] [-b 8|16|32] [-s PRESET] [-B] [-q none|0-9] [-z 0-9] [-t SECS] [-p PASSWORD] [-c CA.pem] -o out.ppm HOST PORT
+ *   vncgrab [-e "zlib raw"] [-b 8|16|32] [-s PRESET] [-B] [-q none|0-9] [-z 0-9] [-t SECS] [-w MS] [-p PASSWORD] [-c CA.pem] -o out.ppm HOST PORT
  *
  *   -e  encodings to advertise, in preference order (libvncclient's appData.encodingsString)
  *   -b  bits per pixel: without -s, picks the preset for that size (32 rgb888, 16 rgb565,
@@ -18,6 +18,9 @@
  *   -p  password for VNC Authentication (also inside VeNCrypt TLSVnc/X509Vnc)
  *   -c  CA certificate file (PEM) for VeNCrypt's X509 subtypes: without it libvncclient cannot
  *       take an X509 subtype (it asks GetCredential for the CA; this program answers only then)
+ *   -w  once a full frame has arrived, keep following updates (asking for more, as a viewer
+ *       does) until the server has sent nothing for MS milliseconds, then write the picture:
+ *       for tests that change the screen while the client watches
  *
  * The requested format is written into client->format before rfbInitClient, which sends it to
  * the server as SetPixelFormat. libvncclient stores received pixels untouched (in that format,
@@ -34,8 +37,11 @@
  * client->raw_buffer (the inflate output). Those are the only two encodings this program is
  * meant to be used with; any other pixel-carrying rect is counted as "other".
  *
+ * CopyRect rects are applied by libvncclient's own copy (chained from the GotCopyRect hook,
+ * which only counts them).
+ *
  * Output: one JSON line on stdout, e.g.
- *   {"width":1024,"height":768,"bpp":16,"updates":2,"rects":{"raw":0,"zlib":1,"other":0,"pseudo":1}}
+ *   {"width":1024,"height":768,"bpp":16,"updates":2,"rects":{"raw":0,"zlib":1,"other":0,"pseudo":1,"copyrect":0}}
  * "pseudo" counts rects that carried no pixels (e.g. the QEMU extended key event marker).
  * Exit codes: 0 ok, 1 usage or output file error, 2 connect/handshake failed (or timed out),
  * 3 timeout waiting for the frame, 4 connection lost or protocol error.
@@ -54,11 +60,12 @@
 static uint8_t *covered;          /* one flag per framebuffer pixel: received yet? */
 static long coveredCount;         /* number of flags set */
 static int bitmapKind = -1;       /* kind of the GotBitmap calls since the last rect ended */
-static long rects[4];             /* rects per kind, see KIND_* */
+static long rects[5];             /* rects per kind, see KIND_* */
+static GotCopyRectProc libCopyRect; /* libvncclient's own CopyRect handler */
 static long updates;              /* FramebufferUpdate messages handled */
 static int complete;              /* set when an update ends with every pixel covered */
 
-enum { KIND_RAW, KIND_ZLIB, KIND_OTHER, KIND_PSEUDO };
+enum { KIND_RAW, KIND_ZLIB, KIND_OTHER, KIND_PSEUDO, KIND_COPY };
 
 static void die(int code, const char *msg) {
   fprintf(stderr, "vncgrab: %s\n", msg);
@@ -103,13 +110,20 @@ static void gotBitmap(rfbClient *cl, const uint8_t *buf, int x, int y, int w, in
   }
 }
 
+/* A CopyRect: counted, then applied by libvncclient's own copy. Its pixels come from the
+ * client's picture, so it covers nothing new. */
+static void gotCopyRect(rfbClient *cl, int sx, int sy, int w, int h, int dx, int dy) {
+  bitmapKind = KIND_COPY;
+  libCopyRect(cl, sx, sy, w, h, dx, dy);
+}
+
 /* Called once per rect after it was handled: attribute it to the encoding seen. Tile decoders
  * (ZRLE) write most tiles straight into client->frameBuffer (solid tiles through GotFillRect,
  * palette and RLE tiles directly), so GotBitmap sees only some of their pixels, or none: a rect
  * with pixels that did not come in through a Raw or Zlib GotBitmap is counted as "other" and
  * covered as a whole. Pseudo rects that reach this callback have no area. */
 static void gotRect(rfbClient *cl, int x, int y, int w, int h) {
-  if (bitmapKind != KIND_RAW && bitmapKind != KIND_ZLIB && w > 0 && h > 0 && x >= 0 && y >= 0 &&
+  if (bitmapKind != KIND_RAW && bitmapKind != KIND_ZLIB && bitmapKind != KIND_COPY && w > 0 && h > 0 && x >= 0 && y >= 0 &&
       x + w <= cl->width && y + h <= cl->height) {
     for (int row = 0; row < h; row++) {
       uint8_t *c = covered + (size_t)(y + row) * cl->width + x;
@@ -209,8 +223,8 @@ int main(int argc, char **argv) {
   const char *encodings = "raw", *preset = NULL, *outPath = NULL;
   const char *quality = NULL;
   int bpp = 0, bigEndian = 0, compress = -1, opt;
-  double timeout = 10;
-  while ((opt = getopt(argc, argv, "e:b:s:Bq:z:t:o:p:c:")) != -1) {
+  double timeout = 10, quietMs = 0;
+  while ((opt = getopt(argc, argv, "e:b:s:Bq:z:t:o:p:c:w:")) != -1) {
     switch (opt) {
     case 'e': encodings = optarg; break;
     case 'b': bpp = atoi(optarg); break;
@@ -219,13 +233,14 @@ int main(int argc, char **argv) {
     case 'q': quality = optarg; break;
     case 'z': compress = atoi(optarg); break;
     case 't': timeout = atof(optarg); break;
+    case 'w': quietMs = atof(optarg); break;
     case 'o': outPath = optarg; break;
     case 'p': password = optarg; break;
     case 'c': caFile = optarg; break;
-    default: die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-q none|0-9] [-z 0-9] [-t SECS] [-p PASSWORD] [-c CA.pem] -o OUT.ppm HOST PORT");
+    default: die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-q none|0-9] [-z 0-9] [-t SECS] [-w MS] [-p PASSWORD] [-c CA.pem] -o OUT.ppm HOST PORT");
     }
   }
-  if (!outPath || optind + 2 != argc) die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-q none|0-9] [-z 0-9] [-t SECS] [-p PASSWORD] [-c CA.pem] -o OUT.ppm HOST PORT");
+  if (!outPath || optind + 2 != argc) die(1, "usage: vncgrab [-e ENCS] [-b 8|16|32] [-s PRESET] [-B] [-q none|0-9] [-z 0-9] [-t SECS] [-w MS] [-p PASSWORD] [-c CA.pem] -o OUT.ppm HOST PORT");
   if (!preset) preset = bpp == 8 ? "bgr233" : bpp == 16 ? "rgb565" : "rgb888";
 
   /* 8 bits per sample, 3 samples, 4 bytes per pixel; the format is then replaced below. */
@@ -248,6 +263,8 @@ int main(int argc, char **argv) {
   if (caFile) cl->GetCredential = getCredential;
   cl->MallocFrameBuffer = mallocFrameBuffer;
   cl->GotBitmap = gotBitmap;
+  libCopyRect = cl->GotCopyRect;
+  cl->GotCopyRect = gotCopyRect;
   cl->GotFrameBufferUpdate = gotRect;
   cl->FinishedFrameBufferUpdate = finishedUpdate;
   free(cl->serverHost);
@@ -275,11 +292,24 @@ int main(int argc, char **argv) {
     if (ready > 0 && !HandleRFBServerMessage(cl)) die(4, "connection lost or protocol error");
   }
 
+  /* -w: follow the screen until it has been quiet for quietMs. libvncclient asks for the next
+   * incremental update after each one it handles. */
+  while (quietMs > 0) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double left = timeout - ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9);
+    if (left <= 0) die(3, "timed out before the screen went quiet");
+    double wait = quietMs / 1e3 < left ? quietMs / 1e3 : left;
+    int ready = cl->buffered > 0 ? 1 : WaitForMessage(cl, (unsigned)(wait * 1e6) + 1);
+    if (ready < 0) die(4, "connection lost");
+    if (ready == 0) break; /* quiet */
+    if (!HandleRFBServerMessage(cl)) die(4, "connection lost or protocol error");
+  }
+
   writePpm(cl, outPath);
   printf("{\"width\":%d,\"height\":%d,\"bpp\":%d,\"updates\":%ld,"
-         "\"rects\":{\"raw\":%ld,\"zlib\":%ld,\"other\":%ld,\"pseudo\":%ld}}\n",
+         "\"rects\":{\"raw\":%ld,\"zlib\":%ld,\"other\":%ld,\"pseudo\":%ld,\"copyrect\":%ld}}\n",
          cl->width, cl->height, cl->format.bitsPerPixel, updates, rects[KIND_RAW], rects[KIND_ZLIB],
-         rects[KIND_OTHER], rects[KIND_PSEUDO]);
+         rects[KIND_OTHER], rects[KIND_PSEUDO], rects[KIND_COPY]);
   rfbClientCleanup(cl);
   free(covered);
   return 0;
