@@ -18,7 +18,8 @@
  * asking for the native pixel format, logs when it first decodes each frame number (same clock).
  * Encodings: Raw, Zlib (not Xvnc: it has none), ZRLE ("zrle raw") and lossless Tight ("tight
  * raw", no JPEG quality level sent: a lossy picture would fail the frame tags and the checksum),
- * all at zlib level 1 (see {@link ZLIB_LEVEL}; Tight takes it as CompressLevel 1 on all three).
+ * and ZRLE with CopyRect ("copyrect zrle raw"), all at zlib level 1 (see {@link ZLIB_LEVEL};
+ * Tight takes it as CompressLevel 1 on all three).
  * Per server, workload and encoding: RFB bytes per delivered frame, frames delivered per second,
  * latency (feeder write to client decode) median and p99, server CPU per delivered frame
  * (/proc, all threads), and server RSS with 1 and 16 clients (terminal, Raw).
@@ -28,7 +29,7 @@
  *
  * Environment knobs (for development): PEERS_SECONDS (measured seconds per 30 fps workload,
  * default 6), PEERS_IDLE_SECONDS (default 9), PEERS_WORKLOADS (comma list), PEERS_SERVERS
- * (comma list of ours,xvnc,libvnc), PEERS_ENCODINGS (comma list of raw,zlib,zrle,tight),
+ * (comma list of ours,xvnc,libvnc), PEERS_ENCODINGS (comma list of raw,zlib,zrle,tight,copyrect),
  * PEERS_MANY=0 (skip the 16-client runs; PEERS_MANY_WORKLOADS picks their workloads among terminal
  * and idle, default both), PEERS_ZRLE_LEVEL (the peers' ZRLE zlib level, default
  * 1; `default` leaves each peer at its own default, 6 for both), PEERS_OURS_V8_DEFAULTS=1 (our
@@ -54,11 +55,11 @@ export type ServerId = 'ours' | 'xvnc' | 'libvnc';
 /** Workloads (names as gen_frames takes them). */
 export type WorkloadId = 'terminal' | 'idle' | 'video' | 'drag';
 /** Encodings offered (libvncclient names). */
-export type EncodingId = 'raw' | 'zlib' | 'zrle' | 'tight';
-const ENCODINGS: readonly EncodingId[] = ['raw', 'zlib', 'zrle', 'tight'];
+export type EncodingId = 'raw' | 'zlib' | 'zrle' | 'tight' | 'copyrect';
+const ENCODINGS: readonly EncodingId[] = ['raw', 'zlib', 'zrle', 'tight', 'copyrect'];
 
 /** What the meter offers per variant (a libvncclient list: the first one the server has wins). */
-const METER_ENCODINGS: Record<EncodingId, string> = { raw: 'raw', zlib: 'zlib', zrle: 'zrle raw', tight: 'tight raw' };
+const METER_ENCODINGS: Record<EncodingId, string> = { raw: 'raw', zlib: 'zlib', zrle: 'zrle raw', tight: 'tight raw', copyrect: 'copyrect zrle raw' };
 
 const SERVER_LABEL: Record<ServerId, string> = { ours: 'ours (TS)', xvnc: 'TigerVNC Xvnc', libvnc: 'libvncserver' };
 const SERVER_COLOUR: Record<ServerId, string> = { ours: '#2b6cb0', xvnc: '#c05621', libvnc: '#2f855a' };
@@ -637,6 +638,9 @@ async function run(): Promise<BenchResult> {
     if (encs.includes('zlib')) for (const s of [...servers].reverse()) if (s !== 'xvnc') plan.push({ server: s, workload: w, encoding: 'zlib', clients: 1 });
     if (encs.includes('zrle')) for (const s of servers) plan.push({ server: s, workload: w, encoding: 'zrle', clients: 1 });
     if (encs.includes('tight')) for (const s of servers) plan.push({ server: s, workload: w, encoding: 'tight', clients: 1 });
+    // ZRLE with CopyRect first, on all servers. The peers send CopyRect only for copies they are
+    // told about (X CopyArea, rfbDoCopyRect), and xfeed/vncserve draw with images only.
+    if (encs.includes('copyrect')) for (const s of servers) plan.push({ server: s, workload: w, encoding: 'copyrect', clients: 1 });
   }
   // 16 clients over Raw: the terminal (memory and fan-out under load, at most 120 measured
   // frames) and the idle desktop (the issue's idle target is stated for 16 clients).

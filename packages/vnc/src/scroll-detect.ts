@@ -10,7 +10,7 @@
  * - pairs: two dirty rects of the same size in one batch (a window's old and new position, as
  *   a guest reports a drag) are checked for "new B equals old A";
  * - scroll: for a rect, row fingerprints of its new and old content (over the same columns, every
- *   {@link FP_STEP}th pixel: a hint, not a proof) vote for a vertical offset: each changed row
+ *   {@link FP_STEP}th pixel, at most about {@link FP_SAMPLES} a row: a hint, not a proof) vote for a vertical offset: each changed row
  *   votes for its distance to every old row with its fingerprint, unless more than
  *   {@link MAX_SAME_ROWS} have it (blank rows say nothing). Text has repeated rows within a line
  *   (letter stems), but only the true offset collects votes from every line. Full-frame video
@@ -28,8 +28,10 @@ import type { Move } from './encodings/copy-rect.js';
 import type { FramebufferSource } from './framebuffer-source.js';
 import { ShadowFrame } from './shadow-frame.js';
 
-/** Fingerprints read every FP_STEP-th pixel of a row span. */
+/** Fingerprints read every FP_STEP-th pixel of a row span, at least (see {@link FP_SAMPLES}). */
 export const FP_STEP = 3;
+/** ...and about this many pixels of a row at most, whatever its width (bounds the cost). */
+export const FP_SAMPLES = 256;
 /** A move must be at least this many rows tall. */
 export const MIN_MOVE_ROWS = 16;
 /** Dirty rects smaller than this many pixels are not searched. */
@@ -189,10 +191,12 @@ export class MoveDetector {
     const old = this.oldRows;
     old.clear();
     const src = s.bytes;
+    const step = Math.max(FP_STEP, Math.floor(w / FP_SAMPLES));
     for (let i = 0; i < h; i++) {
       const y = box.t + i;
-      fpNew[i] = fingerprint(s.readFrameRow(fb, y, box.l, w), 0, w);
-      fpOld[i] = fingerprint(src, (y * s.width + box.l) * 4, w);
+      const view = fb.rowView?.(y);
+      fpNew[i] = view ? fingerprint(view, box.l * 4, w, step) : fingerprint(s.readFrameRow(fb, y, box.l, w), 0, w, step);
+      fpOld[i] = fingerprint(src, (y * s.width + box.l) * 4, w, step);
     }
     for (let i = h - 1; i >= 0; i--) {
       const head = old.get(fpOld[i]!);
@@ -221,10 +225,10 @@ export class MoveDetector {
   }
 }
 
-/** FNV-1a-like hash of every FP_STEP-th 32-bit pixel of `w` pixels at byte `at` of `buf`. */
-function fingerprint(buf: Uint8Array, at: number, w: number): number {
+/** FNV-1a-like hash of every `step`-th 32-bit pixel of `w` pixels at byte `at` of `buf`. */
+function fingerprint(buf: Uint8Array, at: number, w: number, step: number): number {
   let h = 0x811c9dc5 | 0;
-  for (let x = 0, i = at; x < w; x += FP_STEP, i += FP_STEP * 4) {
+  for (let x = 0, i = at; x < w; x += step, i += step * 4) {
     h = Math.imul(h ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16)), 16777619);
   }
   return h;

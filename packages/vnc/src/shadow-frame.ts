@@ -92,8 +92,10 @@ export class ShadowFrame {
    * column `sx`. The caller keeps both spans inside the frame.
    */
   rowEquals(fb: FramebufferSource, fy: number, fx: number, sy: number, sx: number, w: number): boolean {
-    const row = this.readFrameRow(fb, fy, fx, w);
     const at = (sy * this._width + sx) * 4;
+    const view = fb.rowView?.(fy);
+    if (view) return this.buf.compare(view, fx * 4, (fx + w) * 4, at, at + w * 4) === 0; // no copy
+    const row = this.readFrameRow(fb, fy, fx, w);
     return row.compare(this.buf, at, at + w * 4, 0, w * 4) === 0;
   }
 }
