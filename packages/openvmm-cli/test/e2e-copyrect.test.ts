@@ -1,13 +1,17 @@
 /**
- * End to end with libvncclient (LibVNCServer 0.9.14) through `vncgrab -q`: a guest-like driver
- * scrolls a text-like screen and drags a window across it (writing VRAM and reporting device
- * dirt exactly as a synthvid guest does, through the coordinator), while vncgrab, offering
- * "copyrect zrle raw", follows every update. When the screen goes quiet vncgrab writes its
- * picture: it must equal VRAM pixel for pixel, libvncclient must have decoded CopyRect rects
- * (its GotCopyRect hook counts them), and the server must say it found and sent moves.
+ * CopyRect end to end with two independent clients. A guest-like driver scrolls a text-like
+ * screen and drags a window across it (writing VRAM and reporting device dirt as a synthvid
+ * guest does, through the coordinator) while the client follows every update:
  *
- * The server runs in-process (`VncCoordinator` over a real shared VRAM) so the test owns the
- * pixels; the client is the independent implementation.
+ * - libvncclient (LibVNCServer 0.9.14) through `vncgrab -q`, offering "copyrect zrle raw": when
+ *   the screen goes quiet it writes its picture; its GotCopyRect hook counts the CopyRects;
+ * - noVNC 1.7 in headless Chromium (the built-in web console, over WebSocket), which lists
+ *   CopyRect first: the test reads its canvas.
+ *
+ * Either way the picture must equal VRAM pixel for pixel, and the server must report the moves
+ * it found and the CopyRects it sent to that client. The server runs in-process
+ * (`VncCoordinator` over a real shared VRAM) so the test owns the pixels; the clients are the
+ * independent implementations.
  */
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +20,8 @@ import { join } from 'node:path';
 import { FramebufferView, Vram } from '@openvmm-vnc-ts/video-core';
 import { VncCoordinator } from '@openvmm-vnc-ts/vnc-worker';
 import { defaultVncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
+import { PNG } from 'pngjs';
+import { type Browser, launchChromium } from './helpers/browser.js';
 import { scratchDir } from './helpers/clients.js';
 import { type Picture, diffCount } from './helpers/images.js';
 import { buildVncgrab, removeVncgrab, vncgrab } from './helpers/libvncclient.js';
@@ -26,6 +32,7 @@ const LINE = 16;
 
 let dir: string;
 let vnc: VncCoordinator | undefined;
+let browser: Browser | undefined;
 
 beforeAll(async () => {
   await buildVncgrab();
@@ -36,8 +43,9 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 afterEach(async () => {
+  await browser?.close();
   await vnc?.stop();
-  vnc = undefined;
+  vnc = browser = undefined;
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -74,58 +82,74 @@ class Screen {
   }
 }
 
-describe('libvncclient decodes CopyRect pixel-exact', () => {
-  it('a scrolling terminal and a dragged window', async () => {
-    const s = new Screen();
-    for (let y = 0; y < H; y += LINE) s.line(y, y);
-    vnc = await VncCoordinator.start(defaultVncParameters({ listener: { host: '127.0.0.1', port: 0 } }), { framebuffer: s.view, input: { send: () => {} } });
-    vnc.dirt([]);
-    const grab = vncgrab('127.0.0.1', vnc.address().port, join(dir, 'copyrect.ppm'), { encodings: 'copyrect zrle raw', quietMs: 1500, timeoutSecs: 30 });
-    type Info = { clients: { updates: number; encodings: string[]; copyRect?: { copyRectsSent: number } }[]; moveDetector: { moves: number } };
-    const info = (): Info => vnc!.inspect() as unknown as Info;
-    const deadline = Date.now() + 10_000;
-    while (!(info().clients[0]?.updates ?? 0) || !info().clients[0]!.encodings.includes('COPY_RECT')) {
-      if (Date.now() > deadline) throw new Error('vncgrab did not connect');
-      await sleep(20);
-    }
-    vnc.dirt([{ left: 0, top: 0, right: W, bottom: H }]); // the first batch with a CopyRect client primes the shadow
-    await sleep(50);
-    // The terminal: a line printed and the screen scrolled, 30 times.
-    for (let i = 0; i < 30; i++) {
-      s.scrollUp(LINE);
-      s.line(H - LINE, 1000 + i);
-      vnc.dirt([{ left: 0, top: 0, right: W, bottom: H }]);
-      await sleep(15);
-    }
-    // A window dragged: old and new rect reported, as a guest reports a move.
-    s.fill(100, 100, 200, 150, 0xfafafa);
-    s.fill(100, 100, 200, 24, 0x2a5db0);
-    for (let y = 130; y < 240; y += 12) s.fill(110, y, 150 - ((y * 7) % 60), 6, 0x202020);
-    vnc.dirt([{ left: 100, top: 100, right: 300, bottom: 250 }]);
-    const under = new Screen();
-    for (let y = 0; y < H; y += LINE) under.line(y, y + 5000);
-    const below = under.picture().pixels;
-    let x = 100;
-    let y = 100;
-    for (let i = 0; i < 20; i++) {
-      const nx = x + 9;
-      const ny = y + (i % 2 ? 5 : -3);
-      s.blit(x, y, nx, ny, 200, 150); // the window moves...
-      // ...and what it uncovers is redrawn (here: another text picture).
-      for (let yy = y; yy < y + 150; yy++) {
-        for (let xx = x; xx < x + 200; xx++) {
-          if (xx >= nx && xx < nx + 200 && yy >= ny && yy < ny + 150) continue;
-          s.fill(xx, yy, 1, 1, below[yy * W + xx]!);
-        }
+type Info = { clients: { updates: number; encodings: string[]; copyRect?: { copyRectsSent: number } }[]; moveDetector: { moves: number } };
+
+/** Starts the server over a screen of text lines. */
+async function start(): Promise<{ s: Screen; info: () => Info }> {
+  const s = new Screen();
+  for (let y = 0; y < H; y += LINE) s.line(y, y);
+  vnc = await VncCoordinator.start(defaultVncParameters({ listener: { host: '127.0.0.1', port: 0 } }), { framebuffer: s.view, input: { send: () => {} } });
+  vnc.dirt([]);
+  return { s, info: () => vnc!.inspect() as unknown as Info };
+}
+
+/** Waits for a client that took CopyRect and got its first update. */
+async function clientReady(info: () => Info): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(info().clients[0]?.updates ?? 0) || !info().clients[0]!.encodings.includes('COPY_RECT')) {
+    if (Date.now() > deadline) throw new Error('the client did not connect with CopyRect');
+    await sleep(20);
+  }
+}
+
+/** The guest's part: 30 scrolls of a terminal, then a window dragged 20 times. */
+async function scrollAndDrag(s: Screen): Promise<void> {
+  const v = vnc!;
+  v.dirt([{ left: 0, top: 0, right: W, bottom: H }]); // the first batch with a CopyRect client primes the shadow
+  await sleep(50);
+  for (let i = 0; i < 30; i++) {
+    s.scrollUp(LINE);
+    s.line(H - LINE, 1000 + i);
+    v.dirt([{ left: 0, top: 0, right: W, bottom: H }]);
+    await sleep(15);
+  }
+  // A window dragged: old and new rect reported, as a guest reports a move.
+  s.fill(100, 100, 200, 150, 0xfafafa);
+  s.fill(100, 100, 200, 24, 0x2a5db0);
+  for (let y = 130; y < 240; y += 12) s.fill(110, y, 150 - ((y * 7) % 60), 6, 0x202020);
+  v.dirt([{ left: 100, top: 100, right: 300, bottom: 250 }]);
+  const under = new Screen();
+  for (let y = 0; y < H; y += LINE) under.line(y, y + 5000);
+  const below = under.picture().pixels;
+  let x = 100;
+  let y = 100;
+  for (let i = 0; i < 20; i++) {
+    const nx = x + 9;
+    const ny = y + (i % 2 ? 5 : -3);
+    s.blit(x, y, nx, ny, 200, 150); // the window moves...
+    // ...and what it uncovers is redrawn (here: another text picture).
+    for (let yy = y; yy < y + 150; yy++) {
+      for (let xx = x; xx < x + 200; xx++) {
+        if (xx >= nx && xx < nx + 200 && yy >= ny && yy < ny + 150) continue;
+        s.fill(xx, yy, 1, 1, below[yy * W + xx]!);
       }
-      vnc.dirt([
-        { left: x, top: y, right: x + 200, bottom: y + 150 },
-        { left: nx, top: ny, right: nx + 200, bottom: ny + 150 },
-      ]);
-      x = nx;
-      y = ny;
-      await sleep(15);
     }
+    v.dirt([
+      { left: x, top: y, right: x + 200, bottom: y + 150 },
+      { left: nx, top: ny, right: nx + 200, bottom: ny + 150 },
+    ]);
+    x = nx;
+    y = ny;
+    await sleep(15);
+  }
+}
+
+describe('CopyRect decoded pixel-exact by real clients', () => {
+  it('libvncclient: a scrolling terminal and a dragged window', async () => {
+    const { s, info } = await start();
+    const grab = vncgrab('127.0.0.1', vnc!.address().port, join(dir, 'copyrect.ppm'), { encodings: 'copyrect zrle raw', quietMs: 1500, timeoutSecs: 30 });
+    await clientReady(info);
+    await scrollAndDrag(s);
     await sleep(500); // caught up, still connected (vncgrab waits for 1.5 s of quiet)
     const stats = info();
     const { picture, report } = await grab;
@@ -135,4 +159,27 @@ describe('libvncclient decodes CopyRect pixel-exact', () => {
     expect(stats.moveDetector.moves).toBeGreaterThanOrEqual(40);
     expect(stats.clients[0]!.copyRect!.copyRectsSent).toBe(report.rects.copyrect);
   }, 60_000);
+
+  it('noVNC in Chromium: the same scenario over WebSocket', async () => {
+    const { s, info } = await start();
+    browser = await launchChromium();
+    const page = await browser.context.newPage();
+    await page.goto(`http://127.0.0.1:${vnc!.address().port}/`, { timeout: 15_000 });
+    await page.waitForSelector('#status[data-state="connected"]', { timeout: 15_000 });
+    await clientReady(info);
+    await scrollAndDrag(s);
+    const want = s.picture();
+    let diff = Number.POSITIVE_INFINITY;
+    for (const deadline = Date.now() + 10_000; diff !== 0 && Date.now() < deadline; await sleep(200)) {
+      const url = (await page.evaluate('document.querySelector("#screen canvas").toDataURL("image/png")')) as string;
+      const png = PNG.sync.read(Buffer.from(url.split(',')[1]!, 'base64'));
+      const pixels = new Uint32Array(png.width * png.height);
+      for (let i = 0; i < pixels.length; i++) pixels[i] = (png.data[i * 4]! << 16) | (png.data[i * 4 + 1]! << 8) | png.data[i * 4 + 2]!;
+      diff = diffCount({ width: png.width, height: png.height, pixels }, want);
+    }
+    expect(diff).toBe(0);
+    const stats = info();
+    expect(stats.moveDetector.moves).toBeGreaterThanOrEqual(40);
+    expect(stats.clients[0]!.copyRect!.copyRectsSent).toBeGreaterThan(10);
+  }, 90_000);
 });
