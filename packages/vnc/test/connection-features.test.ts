@@ -153,13 +153,13 @@ describe('Zlib encoding over a connection', () => {
     expect(sameBytes(first[0]!.data, fb.data)).toBe(true);
     expect(conn.inspect()['rectEncoding']).toBe('ZLIB');
 
-    // Second update: one dirty tile.
+    // Second update: one dirty pixel (the exact damage, not its tile).
     fb.setPixel(5, 5, 0x123456);
     conn.markDirty(5, 5, 6, 6);
     c.requestUpdate(true, 0, 0, 100, 70);
     const second = await c.readUpdate();
-    expect(shape(second)).toEqual([[0, 0, 16, 16, ENC_ZLIB]]);
-    expect(sameBytes(second[0]!.data, fb.rectBytes(0, 0, 16, 16))).toBe(true);
+    expect(shape(second)).toEqual([[5, 5, 1, 1, ENC_ZLIB]]);
+    expect(sameBytes(second[0]!.data, fb.rectBytes(5, 5, 1, 1))).toBe(true);
 
     // Third update: two separate regions, two rects in one message, same stream.
     fb.setPixel(40, 20, 0xabcdef);
@@ -169,11 +169,11 @@ describe('Zlib encoding over a connection', () => {
     c.requestUpdate(true, 0, 0, 100, 70);
     const third = await c.readUpdate();
     expect(shape(third)).toEqual([
-      [32, 16, 16, 16, ENC_ZLIB],
-      [80, 64, 16, 6, ENC_ZLIB],
+      [40, 20, 1, 1, ENC_ZLIB],
+      [90, 65, 1, 1, ENC_ZLIB],
     ]);
-    expect(sameBytes(third[0]!.data, fb.rectBytes(32, 16, 16, 16))).toBe(true);
-    expect(sameBytes(third[1]!.data, fb.rectBytes(80, 64, 16, 6))).toBe(true);
+    expect(sameBytes(third[0]!.data, fb.rectBytes(40, 20, 1, 1))).toBe(true);
+    expect(sameBytes(third[1]!.data, fb.rectBytes(90, 65, 1, 1))).toBe(true);
 
     const chunks = [...first, ...second, ...third].map((r) => r.compressed!);
     // The zlib header (level 1: 78 01) starts the session's stream once; every rect ends with
@@ -186,7 +186,7 @@ describe('Zlib encoding over a connection', () => {
 
     // An independent inflater (node:zlib, one stream for all chunks) agrees.
     const viaNode = await nodeInflateEach(chunks);
-    expect(viaNode.map((b) => b.length)).toEqual([100 * 70 * 4, 16 * 16 * 4, 16 * 16 * 4, 16 * 6 * 4]);
+    expect(viaNode.map((b) => b.length)).toEqual([100 * 70 * 4, 4, 4, 4]);
     expect(viaNode.every((b, i) => sameBytes(b, [...first, ...second, ...third][i]!.data))).toBe(true);
   });
 
@@ -284,15 +284,15 @@ describe('rect encoding follows the client preference order', () => {
     conn.markDirty(1, 1, 2, 2);
     c.requestUpdate(true, 0, 0, 40, 40);
     const b = await c.readUpdate();
-    expect(shape(b)).toEqual([[0, 0, 16, 16, ENC_RAW]]);
+    expect(shape(b)).toEqual([[1, 1, 1, 1, ENC_RAW]]);
     c.setEncodings([ENC_ZLIB, ENC_RAW]);
     fb.setPixel(39, 39, 0x00ff00);
     conn.markDirty(39, 39, 40, 40);
     c.requestUpdate(true, 0, 0, 40, 40);
     const d = await c.readUpdate();
-    expect(shape(d)).toEqual([[32, 32, 8, 8, ENC_ZLIB]]);
+    expect(shape(d)).toEqual([[39, 39, 1, 1, ENC_ZLIB]]);
     expect(d[0]!.compressed![0]).not.toBe(0x78);
-    expect(sameBytes(d[0]!.data, fb.rectBytes(32, 32, 8, 8))).toBe(true);
+    expect(sameBytes(d[0]!.data, fb.rectBytes(39, 39, 1, 1))).toBe(true);
   });
 });
 
@@ -376,7 +376,7 @@ describe('Cursor pseudo-encoding (-239)', () => {
     fb.setPixel(20, 3, 0xffffff);
     f.conns[0]!.markDirty(20, 3, 21, 4);
     c.requestUpdate(true, 0, 0, 30, 20);
-    expect(shape(await c.readUpdate())).toEqual([[16, 0, 14, 16, ENC_RAW]]);
+    expect(shape(await c.readUpdate())).toEqual([[20, 3, 1, 1, ENC_RAW]]);
   });
 
   it('setCursor later: the next update carries the new shape (size, hotspot as x/y, pixels and mask in the client format)', async () => {
@@ -442,7 +442,7 @@ describe('Cursor pseudo-encoding (-239)', () => {
     expect(seen.filter((r) => r.encoding === ENC_CURSOR)).toEqual([]);
     expect(shape(seen)).toEqual([
       [0, 0, 20, 20, ENC_ZLIB],
-      [0, 0, 16, 16, ENC_ZLIB],
+      [3, 3, 1, 1, ENC_ZLIB],
       [0, 0, 20, 20, ENC_ZLIB],
     ]);
   });
@@ -707,8 +707,8 @@ describe('ExtendedDesktopSize (-308), DesktopSize (-223) and SetDesktopSize (251
     conn.markDirty(39, 29, 40, 30);
     c.requestUpdate(true, 0, 0, 40, 30);
     const next = await c.readUpdate();
-    expect(shape(next)).toEqual([[32, 16, 8, 14, ENC_RAW]]);
-    expect(sameBytes(next[0]!.data, fb.rectBytes(32, 16, 8, 14))).toBe(true);
+    expect(shape(next)).toEqual([[39, 29, 1, 1, ENC_RAW]]);
+    expect(sameBytes(next[0]!.data, fb.rectBytes(39, 29, 1, 1))).toBe(true);
     expect(f.closeErrors).toEqual([]);
     expect(conn.state).toBe('normal');
   });

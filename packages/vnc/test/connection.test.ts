@@ -222,7 +222,7 @@ describe('VncConnection updates', () => {
     expect(Buffer.from(rects[0]!.data).equals(Buffer.from(fb.data))).toBe(true);
   });
 
-  it('an incremental request with nothing dirty gets no reply until markDirty, then gets the dirty tile', async () => {
+  it('an incremental request with nothing dirty gets no reply until markDirty, then gets the dirty pixels', async () => {
     const fb = new MemFramebuffer(64, 48, pattern);
     const { c, conn } = await ready(fb);
     c.requestUpdate(false, 0, 0, 64, 48);
@@ -233,14 +233,14 @@ describe('VncConnection updates', () => {
     conn.markDirty(20, 5, 21, 6);
     const rects = await c.readUpdate();
     expect(rects).toHaveLength(1);
-    expect(rects[0]).toMatchObject({ x: 16, y: 0, w: 16, h: 16, encoding: ENC_RAW });
-    expect(Buffer.from(rects[0]!.data).equals(Buffer.from(fb.rectBytes(16, 0, 16, 16)))).toBe(true);
+    expect(rects[0]).toMatchObject({ x: 20, y: 5, w: 1, h: 1, encoding: ENC_RAW });
+    expect(Buffer.from(rects[0]!.data).equals(Buffer.from(fb.rectBytes(20, 5, 1, 1)))).toBe(true);
     // The request was consumed: more dirt waits for the next request.
     conn.markDirty(0, 0, 1, 1);
     expect(await c.bytesArrivingWithin(80)).toBe(0);
     c.requestUpdate(true, 0, 0, 64, 48);
     const next = await c.readUpdate();
-    expect(next.map((r) => [r.x, r.y, r.w, r.h])).toEqual([[0, 0, 16, 16]]);
+    expect(next.map((r) => [r.x, r.y, r.w, r.h])).toEqual([[0, 0, 1, 1]]);
   });
 
   it('dirt accumulated without a request is sent in one update when a request comes', async () => {
@@ -256,10 +256,10 @@ describe('VncConnection updates', () => {
     c.requestUpdate(true, 0, 0, 64, 48);
     const rects = await c.readUpdate();
     expect(rects.map((r) => [r.x, r.y, r.w, r.h])).toEqual([
-      [0, 0, 16, 16],
-      [32, 32, 32, 16],
+      [0, 0, 10, 10],
+      [40, 40, 24, 8],
     ]);
-    expect(Buffer.from(rects[1]!.data).equals(Buffer.from(fb.rectBytes(32, 32, 32, 16)))).toBe(true);
+    expect(Buffer.from(rects[1]!.data).equals(Buffer.from(fb.rectBytes(40, 40, 24, 8)))).toBe(true);
   });
 
   it('a non-incremental request for a region resends that region', async () => {
@@ -269,7 +269,7 @@ describe('VncConnection updates', () => {
     await c.readUpdate();
     c.requestUpdate(false, 17, 33, 2, 2);
     const rects = await c.readUpdate();
-    expect(rects.map((r) => [r.x, r.y, r.w, r.h])).toEqual([[16, 32, 16, 16]]);
+    expect(rects.map((r) => [r.x, r.y, r.w, r.h])).toEqual([[17, 33, 2, 2]]);
   });
 
   it('SetPixelFormat RGB565 gives 2-byte pixels equal to the conversion', async () => {
@@ -388,8 +388,8 @@ describe('VncConnection pacing and state', () => {
     const first = await c.readUpdate(10_000);
     expect(first[0]!.data.length).toBe(2048 * 2048 * 4);
     const second = await c.readUpdate(10_000);
-    expect(second.map((r) => [r.x, r.y, r.w, r.h])).toEqual([[96, 96, 16, 16]]);
-    expect(Buffer.from(second[0]!.data).equals(Buffer.from(fb.rectBytes(96, 96, 16, 16)))).toBe(true);
+    expect(second.map((r) => [r.x, r.y, r.w, r.h])).toEqual([[100, 100, 1, 1]]);
+    expect(Buffer.from(second[0]!.data).equals(Buffer.from(fb.rectBytes(100, 100, 1, 1)))).toBe(true);
   });
 
   it('inspect reports state, encodings, pixel format and counters', async () => {
