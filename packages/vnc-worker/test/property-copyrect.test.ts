@@ -117,7 +117,10 @@ async function run(ops: Op[]): Promise<void> {
   let last = { left: 0, top: 0, right: W, bottom: H };
   const dirt = (rects: { left: number; top: number; right: number; bottom: number }[]): void => {
     f.vnc.dirt(rects);
-    pending = true;
+    // Only on-screen dirt gives the server something to send (after a resize a paint can fall
+    // outside the screen, and waiting for its update would time out).
+    const { width, height } = f.view;
+    if (rects.some((r) => Math.max(0, r.left) < Math.min(width, r.right) && Math.max(0, r.top) < Math.min(height, r.bottom))) pending = true;
     last = rects[rects.length - 1]!;
   };
   for (const op of ops) {
