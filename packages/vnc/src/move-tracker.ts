@@ -21,7 +21,7 @@
 
 import { DirtyBitmap, type Rect } from './dirty-bitmap.js';
 import type { DirtyRegion } from './dirty-region.js';
-import type { Move } from './encodings/copy-rect.js';
+import { type Move, forEachOutside } from './encodings/copy-rect.js';
 import type { FramebufferSource } from './framebuffer-source.js';
 import type { ShadowFrame } from './shadow-frame.js';
 
@@ -88,7 +88,8 @@ export class MoveTracker {
       this.stats.movesTaken++;
     }
     for (const m of taken) dirty.clearInside(m.dstX, m.dstY, m.dstX + m.w, m.dstY + m.h);
-    for (const r of rects) markMinus(dirty, r.left, r.top, r.right, r.bottom, taken, 0);
+    const mark = (l: number, t: number, r: number, b: number): void => dirty.markRect(l, t, r, b);
+    for (const r of rects) forEachOutside(r.left, r.top, r.right, r.bottom, taken, mark);
     for (let i = 0; i < marks.length; i += 4) dirty.markRect(marks[i]!, marks[i + 1]!, marks[i + 2]!, marks[i + 3]!);
     // The shadow now holds the batch's content there, and the client either gets it resent
     // (dirty) or copies exactly it (dst, repaired above): no longer tainted.
@@ -132,24 +133,4 @@ export class MoveTracker {
     this.epoch = shadow.epoch;
     this.taint.resize(dirty.width, dirty.height); // marks everything
   }
-}
-
-/** Marks `l..r` x `t..b` minus the destinations of `moves[from..]` (split into up to 4 pieces each). */
-function markMinus(dirty: DirtyRegion, l: number, t: number, r: number, b: number, moves: readonly Move[], from: number): void {
-  if (l >= r || t >= b) return;
-  for (let i = from; i < moves.length; i++) {
-    const m = moves[i]!;
-    const ml = m.dstX;
-    const mt = m.dstY;
-    const mr = m.dstX + m.w;
-    const mb = m.dstY + m.h;
-    if (mr <= l || ml >= r || mb <= t || mt >= b) continue;
-    // Above, below, left, right of the destination, each minus the later destinations.
-    markMinus(dirty, l, t, r, Math.min(b, mt), moves, i + 1);
-    markMinus(dirty, l, Math.max(t, mb), r, b, moves, i + 1);
-    markMinus(dirty, l, Math.max(t, mt), Math.min(r, ml), Math.min(b, mb), moves, i + 1);
-    markMinus(dirty, Math.max(l, mr), Math.max(t, mt), r, Math.min(b, mb), moves, i + 1);
-    return;
-  }
-  dirty.markRect(l, t, r, b);
 }

@@ -20,11 +20,12 @@
  * longest run of equal rows, if at least {@link MIN_MOVE_ROWS} tall, is the move. Only exactly
  * equal rows are ever reported, so a false candidate costs time, never pixels. Moves of one
  * batch never overlap each other (sources and destinations disjoint), so clients may apply them
- * in any order. The shadow is refreshed with the batch afterwards.
+ * in any order. The shadow then applies the moves (as a CopyRect client does) and is refreshed
+ * from the frame with the rest of the batch.
  */
 
 import type { DirtyRect } from '@openvmm-vnc-ts/video-core';
-import type { Move } from './encodings/copy-rect.js';
+import { type Move, forEachOutside } from './encodings/copy-rect.js';
 import type { FramebufferSource } from './framebuffer-source.js';
 import { ShadowFrame } from './shadow-frame.js';
 
@@ -106,7 +107,12 @@ export class MoveDetector {
     this.stats.detectMs += performance.now() - t0;
     this.stats.batches++;
     this.stats.moves += moves.length;
-    for (const r of rects) s.update(fb, r.left, r.top, r.right, r.bottom);
+    // The shadow takes each move as a CopyRect client does (so it holds what such a client
+    // holds even if the guest writes the destination again before the refresh below; that
+    // write comes with a later report), then the rest of the batch from the frame.
+    for (const m of moves) s.copy(m);
+    const refresh = (l: number, t: number, r: number, b: number): void => s.update(fb, l, t, r, b);
+    for (const r of rects) forEachOutside(r.left, r.top, r.right, r.bottom, moves, refresh);
     return moves;
   }
 

@@ -10,6 +10,7 @@
  * {@link ShadowFrame.epoch}, so that trackers know to trust nothing they learned before.
  */
 
+import type { Move } from './encodings/copy-rect.js';
 import type { FramebufferSource } from './framebuffer-source.js';
 
 /** A copy of the framebuffer's pixels (4 bytes each, as the source stores them). */
@@ -68,13 +69,30 @@ export class ShadowFrame {
   /** Refreshes the rectangle `l..r` x `t..b` (clamped to the copy) from `fb`. */
   update(fb: FramebufferSource, l: number, t: number, r: number, b: number): void {
     if (!this._active) return;
-    const x0 = Math.max(0, l | 0);
-    const y0 = Math.max(0, t | 0);
-    const x1 = Math.min(this._width, r | 0);
-    const y1 = Math.min(this._height, b | 0);
+    const x0 = clampTo(l, this._width);
+    const y0 = clampTo(t, this._height);
+    const x1 = clampTo(r, this._width);
+    const y1 = clampTo(b, this._height);
     if (x0 >= x1 || y0 >= y1) return;
     const rowBytes = this._width * 4;
     for (let y = y0; y < y1; y++) fb.readRow(y, x0, x1 - x0, this.buf, y * rowBytes + x0 * 4);
+  }
+
+  /**
+   * Applies a move inside the copy (what a CopyRect client does with its picture): the
+   * destination gets the source's pixels, overlapping or not. The caller keeps both in the copy.
+   */
+  copy(m: Move): void {
+    if (!this._active) return;
+    const rowBytes = this._width * 4;
+    const len = m.w * 4;
+    // Rows in the order that never reads a row already overwritten (Buffer.copy is a memmove).
+    const down = m.dstY > m.srcY;
+    for (let i = 0; i < m.h; i++) {
+      const r = down ? m.h - 1 - i : i;
+      const from = (m.srcY + r) * rowBytes + m.srcX * 4;
+      this.buf.copy(this.buf, (m.dstY + r) * rowBytes + m.dstX * 4, from, from + len);
+    }
   }
 
   /**
@@ -98,4 +116,9 @@ export class ShadowFrame {
     const row = this.readFrameRow(fb, fy, fx, w);
     return row.compare(this.buf, at, at + w * 4, 0, w * 4) === 0;
   }
+}
+
+function clampTo(v: number, max: number): number {
+  const n = Math.floor(v) || 0; // NaN -> 0
+  return n < 0 ? 0 : n > max ? max : n;
 }

@@ -125,7 +125,7 @@ describe('MoveDetector', () => {
     expect(d.shadow.width).toBe(240);
   });
 
-  it('property: every move reported is exact, whatever was drawn (fingerprints are only hints)', () => {
+  it('property: every move reported is exact, whatever was drawn (fingerprints are only hints), and the shadow follows the frame', () => {
     fc.assert(
       fc.property(
         fc.array(
@@ -145,6 +145,8 @@ describe('MoveDetector', () => {
             else if (st.dy < 0) fb.blit(st.x, 0, st.x, n, w, 160 - n);
             for (let i = 0; i < st.noise; i++) fb.fill(st.x + ((st.seed * (i + 1)) % w), (st.seed * 31 * (i + 1)) % 160, 1, 1, st.seed);
             expectExact(old, fb, d.observe(fb, [rect(st.x, 0, w, 160)], true));
+            // The shadow (moves applied, the rest refreshed) equals the frame again.
+            expect(Buffer.from(fb.px.buffer).equals(d.shadow.bytes)).toBe(true);
           }
         },
       ),

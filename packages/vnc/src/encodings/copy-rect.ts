@@ -27,3 +27,31 @@ export function encodeCopyRect(out: ByteWriter, move: Move): void {
   out.u16(move.srcX);
   out.u16(move.srcY);
 }
+
+/**
+ * Calls `fn` with pieces covering `l..r` x `t..b` minus the destinations of `moves` (up to four
+ * pieces per destination it cuts: above, below, left, right). Empty input calls nothing.
+ * `from` skips the first moves (used by the recursion).
+ */
+export function forEachOutside(l: number, t: number, r: number, b: number, moves: readonly Move[], fn: (l: number, t: number, r: number, b: number) => void, from = 0): void {
+  // NaN edges count as 0, as the dirty bitmap clamps them.
+  if (l !== l) l = 0;
+  if (t !== t) t = 0;
+  if (r !== r) r = 0;
+  if (b !== b) b = 0;
+  if (!(l < r && t < b)) return;
+  for (let i = from; i < moves.length; i++) {
+    const m = moves[i]!;
+    const ml = m.dstX;
+    const mt = m.dstY;
+    const mr = m.dstX + m.w;
+    const mb = m.dstY + m.h;
+    if (mr <= l || ml >= r || mb <= t || mt >= b) continue;
+    forEachOutside(l, t, r, Math.min(b, mt), moves, fn, i + 1);
+    forEachOutside(l, Math.max(t, mb), r, b, moves, fn, i + 1);
+    forEachOutside(l, Math.max(t, mt), Math.min(r, ml), Math.min(b, mb), moves, fn, i + 1);
+    forEachOutside(Math.max(l, mr), Math.max(t, mt), r, Math.min(b, mb), moves, fn, i + 1);
+    return;
+  }
+  fn(l, t, r, b);
+}
