@@ -17,7 +17,8 @@
  *   gets no votes and stops there.
  *
  * A candidate offset is then checked row by row with exact comparisons (memcmp), and the
- * longest run of equal rows, if at least {@link MIN_MOVE_ROWS} tall, is the move. Only exactly
+ * longest run of equal rows, if at least {@link MIN_MOVE_ROWS} tall, is the move (at most
+ * four frame heights of exact compares per batch, whatever the guest reports). Only exactly
  * equal rows are ever reported, so a false candidate costs time, never pixels. Moves of one
  * batch never overlap each other (sources and destinations disjoint), so clients may apply them
  * in any order. The shadow then applies the moves (as a CopyRect client does) and is refreshed
@@ -41,6 +42,8 @@ export const MIN_MOVE_AREA = 64 * 64;
 const MAX_SEARCHED = 8;
 /** Old rows sharing a fingerprint past this many cast no votes (blank, uniform rows). */
 export const MAX_SAME_ROWS = 6;
+/** Exact row compares one batch may spend, in frame heights (bounds a hostile batch's cost). */
+const ROW_BUDGET_FRAMES = 4;
 /** Rows sampled before an exact row-by-row scan of a candidate offset. */
 const SAMPLES = 5;
 
@@ -76,6 +79,8 @@ export class MoveDetector {
   private readonly oldRows = new Map<number, number>();
   private readonly votes = new Map<number, number>();
   private readonly stats: MoveDetectorStats = { batches: 0, moves: 0, detectMs: 0, primes: 0 };
+  /** Exact row compares left for the batch being searched. */
+  private budget = 0;
 
   /** A copy of the counters. */
   get counters(): MoveDetectorStats {
@@ -125,11 +130,13 @@ export class MoveDetector {
       const t = Math.max(0, Math.floor(r.top) || 0);
       const rr = Math.min(W, Math.floor(r.right) || 0);
       const b = Math.min(H, Math.floor(r.bottom) || 0);
-      if (rr - l > 0 && b - t >= MIN_MOVE_ROWS && (rr - l) * (b - t) >= MIN_MOVE_AREA) boxes.push({ l, t, r: rr, b });
+      const big = rr - l > 0 && b - t >= MIN_MOVE_ROWS && (rr - l) * (b - t) >= MIN_MOVE_AREA;
+      if (big && !boxes.some((o) => o.l === l && o.t === t && o.r === rr && o.b === b)) boxes.push({ l, t, r: rr, b });
     }
     if (boxes.length === 0) return [];
     boxes.sort((a, c) => (c.r - c.l) * (c.b - c.t) - (a.r - a.l) * (a.b - a.t));
     boxes.length = Math.min(boxes.length, MAX_SEARCHED);
+    this.budget = ROW_BUDGET_FRAMES * H;
     const moves: Move[] = [];
     for (const dst of boxes) {
       let m: Move | undefined;
@@ -168,6 +175,8 @@ export class MoveDetector {
     let bestStart = 0;
     let bestLen = 0;
     let start = y0;
+    if (this.budget < y1 - y0) return undefined; // this batch has compared enough rows
+    this.budget -= y1 - y0;
     for (let y = y0; y <= y1; y++) {
       if (y < y1 && s.rowEquals(fb, y, dst.l, y + oy, sx, w)) continue;
       if (y - start > bestLen) {

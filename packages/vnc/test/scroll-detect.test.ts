@@ -115,6 +115,17 @@ describe('MoveDetector', () => {
     expect(d.counters.moves).toBe(0);
   });
 
+  it('a batch repeating the same rect many times is searched once', () => {
+    const fb = new MemFb(320, 200);
+    fb.texture();
+    const d = primed(fb);
+    fb.blit(0, 20, 0, 0, 320, 180);
+    const t0 = performance.now();
+    const moves = d.observe(fb, Array.from({ length: 500 }, () => rect(0, 0, 320, 200)), true);
+    expect(moves).toEqual([{ srcX: 0, srcY: 20, dstX: 0, dstY: 0, w: 320, h: 180 }]);
+    expect(performance.now() - t0).toBeLessThan(2000); // a hang guard, not a speed claim
+  });
+
   it('re-primes (no moves) after a size change', () => {
     const fb = new MemFb(200, 100);
     fb.texture();
