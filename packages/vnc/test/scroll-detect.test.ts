@@ -120,10 +120,8 @@ describe('MoveDetector', () => {
     fb.texture();
     const d = primed(fb);
     fb.blit(0, 20, 0, 0, 320, 180);
-    const t0 = performance.now();
     const moves = d.observe(fb, Array.from({ length: 500 }, () => rect(0, 0, 320, 200)), true);
     expect(moves).toEqual([{ srcX: 0, srcY: 20, dstX: 0, dstY: 0, w: 320, h: 180 }]);
-    expect(performance.now() - t0).toBeLessThan(2000); // a hang guard, not a speed claim
   });
 
   it('re-primes (no moves) after a size change', () => {
