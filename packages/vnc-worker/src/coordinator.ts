@@ -393,8 +393,11 @@ export class VncCoordinator {
       return;
     }
     if (marked === 0) return;
-    for (const r of this.diffBitmap.toRects(this.diffRects)) {
-      for (const c of this.clients) c.conn.markDirty(r.x, r.y, r.x + r.w, r.y + r.h, 'diff');
-    }
+    // What the pass found is a batch like a DIRT message: moves are looked for the same way.
+    const rects = this.diffBitmap.toRects(this.diffRects).map((r) => ({ left: r.x, top: r.y, right: r.x + r.w, bottom: r.y + r.h }));
+    const copyClients = this.clients.some((c) => c.conn.takesCopyRect);
+    const moves = this.moveDetector.observe(this.channels.framebuffer, rects, copyClients);
+    const shadow = copyClients ? this.moveDetector.shadow : undefined;
+    for (const c of this.clients) c.conn.markDirtyBatch(rects, moves, shadow, 'diff');
   }
 }

@@ -226,13 +226,14 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   }
 
   /**
-   * One device dirt batch with the moves found in it against `shadow` (see `MoveDetector`):
-   * a CopyRect client may get the moves as CopyRects, any other client gets the rects.
+   * One batch of dirt (a device DIRT message, or what a tile diff pass found) with the moves
+   * found in it against `shadow` (see `MoveDetector`): a CopyRect client may get the moves as
+   * CopyRects, any other client gets the rects.
    */
-  markDirtyBatch(rects: readonly BatchRect[], moves: readonly Move[], shadow: ShadowFrame | undefined): void {
+  markDirtyBatch(rects: readonly BatchRect[], moves: readonly Move[], shadow: ShadowFrame | undefined, source: DirtSource = 'device'): void {
     if (this._state === 'closed') return;
     this.updates.markBatch(rects, moves, shadow);
-    this.pendingSources.add('device');
+    this.pendingSources.add(source);
     this.scheduleFlush();
   }
 
