@@ -3,7 +3,7 @@
  * screen and drags a window across it (writing VRAM and reporting device dirt as a synthvid
  * guest does, through the coordinator) while the client follows every update:
  *
- * - libvncclient (LibVNCServer 0.9.14) through `vncgrab -q`, offering "copyrect zrle raw": when
+ * - libvncclient (LibVNCServer 0.9.14) through `vncgrab -w`, offering "copyrect zrle raw": when
  *   the screen goes quiet it writes its picture; its GotCopyRect hook counts the CopyRects;
  * - noVNC 1.7 in headless Chromium (the built-in web console, over WebSocket), which lists
  *   CopyRect first: the test reads its canvas.
