@@ -16,8 +16,8 @@
  *
  * One measuring client for all (`rfbmeter.c`, libvncclient), offering the same encodings and
  * asking for the native pixel format, logs when it first decodes each frame number (same clock).
- * Encodings: Raw, Zlib (not Xvnc: it has none), ZRLE ("zrle raw") and lossless Tight ("tight
- * raw", no JPEG quality level sent: a lossy picture would fail the frame tags and the checksum),
+ * Encodings: Raw, Zlib (not Xvnc: it has none), ZRLE ("zrle raw"), lossless Tight ("tight
+ * raw", no JPEG quality level sent: a lossy picture would fail the frame tags and the checksum)
  * and ZRLE with CopyRect ("copyrect zrle raw"), all at zlib level 1 (see {@link ZLIB_LEVEL};
  * Tight takes it as CompressLevel 1 on all three).
  * Per server, workload and encoding: RFB bytes per delivered frame, frames delivered per second,
