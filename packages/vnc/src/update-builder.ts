@@ -1,10 +1,13 @@
 /**
  * Builds the FramebufferUpdates of one connection: what this client has not been sent yet (its
- * own {@link DirtyBitmap}), in its pixel format and preferred encoding, plus the pseudo-rects it
- * asked for (cursor shape, desktop size changes, desktop name).
+ * own {@link DirtyRegion}: tiles, refined to the exact damage rects while they are few), in its
+ * pixel format and preferred encoding (Tight, ZRLE, Zlib or Raw), its CopyRects first when it
+ * takes them (`move-tracker.ts`), plus the pseudo-rects it asked for (cursor shape, screen
+ * layout, desktop name, LEDs).
  *
  * Every update is built in one reused buffer and leaves as one write. The rect count is never
- * truncated: past 65535 rects the update becomes one full-screen rect.
+ * truncated: past 65535 rects the list ends with a LastRect for clients that take it, and
+ * becomes one full-screen rect for the others.
  */
 
 import type { Logger } from '@openvmm-vnc-ts/video-core';
