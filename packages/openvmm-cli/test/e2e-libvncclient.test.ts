@@ -24,7 +24,8 @@
  * Tight runs lossless (vncgrab -q none: no quality level, so no JPEG) in the pixel-exact loop,
  * and once more with a JPEG quality level and compression level 1 (palettes of at most 24
  * colours, so the ramps go as JPEG): that picture must differ from the card (JPEG was used) and
- * still be close to it (PSNR).
+ * still be close to it (PSNR). A client that keeps following updates ends with the exact card:
+ * the server resends JPEG areas losslessly once the picture has settled.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,6 +164,21 @@ describe('libvncclient (vncgrab) against the CLI', () => {
       const quality = psnr(picture, card);
       expect(diff, 'no pixel differs: JPEG was not used').toBeGreaterThan(0);
       expect(quality, `PSNR ${quality.toFixed(1)} dB, ${diff} pixels differ`).toBeGreaterThanOrEqual(40);
+    });
+
+    it(`${format} 32 bpp, TIGHT with JPEG, following updates: the lossless refresh leaves the card exact`, async () => {
+      // The same JPEG'd first frame, but the client keeps asking for updates until the server
+      // has been quiet for 1 s: once the picture settles, the server resends the JPEG areas
+      // without JPEG (LOSSLESS_REFRESH_MS), so libvncclient ends with the exact card.
+      const { picture, report } = await vncgrab(cli!.host, cli!.port, join(dir!, `shot-${shots++}.ppm`), {
+        encodings: 'tight raw',
+        format,
+        quality: 6,
+        compress: 1,
+        quietMs: 1000,
+      });
+      expect(report.updates, JSON.stringify(report)).toBeGreaterThan(1);
+      expect(diffCount(picture, card), describeDiff(picture, card)).toBe(0);
     });
   }
 });

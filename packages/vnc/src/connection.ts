@@ -61,6 +61,12 @@ export type RfbTransport = Duplex & {
 
 export { PASTE_CHUNK_CHARS, PASTE_WAIT_MS } from './clipboard-paste.js';
 
+/**
+ * How long the picture must stay unchanged before areas sent as JPEG are sent again losslessly
+ * (TigerVNC waits 50 ms; a little more here keeps a slowly typing user from paying twice).
+ */
+export const LOSSLESS_REFRESH_MS = 100;
+
 /** Options for a {@link VncConnection}. */
 export interface VncConnectionOptions {
   /** The pixels to serve. */
@@ -130,6 +136,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
   private readonly updatesBySource: Record<DirtSource, number> = { device: 0, diff: 0, full: 0 };
   private version: RfbVersion | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
   private flushScheduled = false;
   private updateRequested = false;
   private backedUp = false;
@@ -156,7 +163,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     else this.close();
   };
   private _state: ConnectionState = 'handshake';
-  private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0 };
+  private stats = { updates: 0, rects: 0, bytesSent: 0, bytesReceived: 0, keyEvents: 0, pointerEvents: 0, losslessRefreshes: 0 };
 
   constructor(socket: RfbTransport, private readonly options: VncConnectionOptions) {
     super();
@@ -278,6 +285,7 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     this._state = 'closed';
     clearTimeout(this.handshakeTimer);
     this.paste.stop();
+    clearTimeout(this.refreshTimer);
     // No stuck keys in the guest: release whatever this client still holds down.
     if (wasNormal) for (const k of this.keyboard.releaseAll()) this.options.input.send(k);
     this.updates.close();
@@ -602,11 +610,29 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
         this.pendingSources.clear();
         const data = result.data;
         this.write(data, () => this.updates.recycle(data));
+        this.armLosslessRefresh();
         // Under continuous updates a fence follows each update: its answer says the client
         // has taken everything up to here, which is what paces the next push.
         if (this.ext.flow.enabled && this.ext.fence) this.write(this.ext.flow.fenceRequest(Date.now()));
       }
     }
+  }
+
+  /**
+   * (Re)starts the lossless-refresh timer after an update while JPEG areas remain: each update
+   * pushes it back, so it fires only once the picture has stopped changing.
+   */
+  private armLosslessRefresh(): void {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
+    if (!this.updates.hasLossy) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      if (!this.updates.refreshLossless()) return;
+      this.stats.losslessRefreshes++;
+      this.scheduleFlush();
+    }, LOSSLESS_REFRESH_MS);
+    this.refreshTimer.unref?.();
   }
 
   /** Writes a reply the client caused (not an update): it counts against the hard limit too. */

@@ -148,6 +148,19 @@ export class DirtyBitmap {
     for (let ty = ty0; ty < ty1; ty++) clearBits(this.bits, ty * this._tilesX + tx0, tx1 - tx0);
   }
 
+  /** True when any tile touched by the pixel rectangle (right/bottom exclusive, clamped) is dirty. */
+  anyInRect(left: number, top: number, right: number, bottom: number): boolean {
+    const l = clamp(left, this._width);
+    const t = clamp(top, this._height);
+    const r = clamp(right, this._width);
+    const b = clamp(bottom, this._height);
+    if (l >= r || t >= b) return false;
+    for (let ty = t >> TILE_SHIFT; ty <= (b - 1) >> TILE_SHIFT; ty++) {
+      for (let tx = l >> TILE_SHIFT; tx <= (r - 1) >> TILE_SHIFT; tx++) if (this.isTileDirty(tx, ty)) return true;
+    }
+    return false;
+  }
+
   /** Marks a {@link DirtyRect}. */
   markDirtyRect(r: DirtyRect): void {
     this.markRect(r.left, r.top, r.right, r.bottom);

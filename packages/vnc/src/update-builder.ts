@@ -12,7 +12,7 @@
 
 import type { Logger } from '@openvmm-vnc-ts/video-core';
 import { ByteWriter } from './byte-writer.js';
-import type { Rect } from './dirty-bitmap.js';
+import { DirtyBitmap, type Rect } from './dirty-bitmap.js';
 import { DirtyRegion } from './dirty-region.js';
 import { DesktopSizeReason, DesktopSizeStatus, encodeDesktopName, encodeExtendedDesktopSize, singleScreen } from './desktop-size.js';
 import { type CursorImage, DEFAULT_CURSOR, encodeCursor } from './encodings/cursor.js';
@@ -72,6 +72,10 @@ export class UpdateBuilder {
   private layoutPending = false;
   private leds: LedState | undefined;
   private ledsPending = false;
+  /** Tiles last sent as JPEG (Tight) and not resent since; created on the first JPEG. */
+  private lossy: DirtyBitmap | undefined;
+  /** The next update is a lossless refresh: no JPEG in it. */
+  private losslessNext = false;
 
   constructor(
     private readonly fb: FramebufferSource,
@@ -106,6 +110,25 @@ export class UpdateBuilder {
   markAll(): void {
     this.dirty.markAll();
     this.moves?.drop();
+    this.lossy?.clear();
+  }
+
+  /** True while some of the client's picture is JPEG that has not been resent losslessly. */
+  get hasLossy(): boolean {
+    return this.lossy !== undefined && !this.lossy.isEmpty();
+  }
+
+  /**
+   * Queues the lossless refresh: the tiles sent as JPEG are marked dirty and the next update
+   * sends no JPEG. The connection calls this once the picture has stopped changing for a while.
+   * Returns false when there is nothing lossy.
+   */
+  refreshLossless(): boolean {
+    if (!this.lossy || this.lossy.isEmpty() || this.lossy.width !== this.width || this.lossy.height !== this.height) return false;
+    for (const r of this.lossy.toRects()) this.dirty.markRect(r.x, r.y, r.x + r.w, r.y + r.h);
+    this.lossy.clear();
+    this.losslessNext = true;
+    return true;
   }
 
   /** The CopyRect bookkeeping, while the client takes CopyRect (for inspect and tests). */
@@ -198,6 +221,8 @@ export class UpdateBuilder {
     if (fb.width !== this.width || fb.height !== this.height) return this.buildResize();
     if (!this.hasPending()) return { kind: 'none' };
     const moves = this.moves?.take() ?? [];
+    if (this.tight) this.tight.lossless = this.losslessNext;
+    this.losslessNext = false;
     let rects = this.dirty.isEmpty() ? [] : this.dirty.refine(this.dirty.toRects(this.rects), this.exactRects);
     const pseudo = Number(this.cursorPending) + Number(this.namePending) + Number(this.ledsPending && this.leds !== undefined) + Number(this.layoutPending) + moves.length;
     const out = this.out;
@@ -244,7 +269,27 @@ export class UpdateBuilder {
     out.patchU16(countAt, lastRect ? MAX_RECTS_PER_UPDATE : count);
     this.dirty.clear();
     this.moves?.afterSend(rects, fb);
+    this.trackLossy(moves, rects);
     return { kind: 'update', data: out.take(), rects: moves.length + dataRects };
+  }
+
+  /**
+   * Keeps {@link UpdateBuilder.lossy} current after an update: a CopyRect from a lossy area
+   * makes its destination lossy, tiles resent whole are exact again, and the sub-rects that just
+   * went out as JPEG are lossy.
+   */
+  private trackLossy(moves: readonly Move[], rects: readonly Rect[]): void {
+    const jpeg = this.tight?.takeLossy() ?? [];
+    if (jpeg.length === 0 && !this.hasLossy) return;
+    this.lossy ??= new DirtyBitmap(this.width, this.height);
+    const lossy = this.lossy;
+    if (lossy.width !== this.width || lossy.height !== this.height) {
+      lossy.resize(this.width, this.height);
+      lossy.clear();
+    }
+    for (const m of moves) if (lossy.anyInRect(m.srcX, m.srcY, m.srcX + m.w, m.srcY + m.h)) lossy.markRect(m.dstX, m.dstY, m.dstX + m.w, m.dstY + m.h);
+    for (const r of rects) lossy.clearInside(r.x, r.y, r.x + r.w, r.y + r.h);
+    for (const r of jpeg) lossy.markRect(r.x, r.y, r.x + r.w, r.y + r.h);
   }
 
   /** The size this client currently believes the screen has (its bitmap is kept at that size). */
@@ -274,6 +319,8 @@ export class UpdateBuilder {
     if (!extended && !this.encodings.has(Encoding.DESKTOP_SIZE)) return { kind: 'resize-unsupported', width, height };
     this.dirty.resize(width, height);
     this.moves?.drop();
+    this.lossy?.resize(width, height);
+    this.lossy?.clear();
     const out = this.out;
     out.reset();
     out.u8(0);

@@ -137,6 +137,13 @@ export class TightEncoder implements RectEncoder {
   private pendingResets = 0;
   private compressLevel = TIGHT_DEFAULT_COMPRESS_LEVEL;
   private quality: number | undefined;
+  /** Sub-rects sent as JPEG since the last {@link TightEncoder.takeLossy}. */
+  private lossyRects: Rect[] = [];
+  /**
+   * While true no JPEG is sent: the update is the lossless refresh of areas that went out as
+   * JPEG and have stopped changing (as TigerVNC does), so they end pixel-exact.
+   */
+  lossless = false;
   /** The sub-rect's pixels (see {@link SCRATCH}). */
   private get pixels(): Uint8Array {
     return SCRATCH.pixels;
@@ -188,7 +195,19 @@ export class TightEncoder implements RectEncoder {
 
   /** The sub-rect area limit for a client in `format`. */
   private maxArea(format: PixelFormat): number {
-    return this.quality !== undefined && jpegAllowedFor(format) ? TIGHT_MAX_AREA_JPEG : TIGHT_MAX_AREA;
+    return this.jpegOn(format) ? TIGHT_MAX_AREA_JPEG : TIGHT_MAX_AREA;
+  }
+
+  /** Whether JPEG may be sent to a client in `format` now. */
+  private jpegOn(format: PixelFormat): boolean {
+    return !this.lossless && this.quality !== undefined && jpegAllowedFor(format);
+  }
+
+  /** The sub-rects sent as JPEG since the last call (then forgotten). */
+  takeLossy(): Rect[] {
+    const out = this.lossyRects;
+    this.lossyRects = [];
+    return out;
   }
 
   encodeRect(rect: Rect, ctx: EncodeContext): void {
@@ -226,7 +245,7 @@ export class TightEncoder implements RectEncoder {
     const n = r.w * r.h;
     if (this.keys.length < n) this.grow(n);
     this.gather(r, ctx, is24);
-    const jpegOn = this.quality !== undefined && jpegAllowedFor(pf);
+    const jpegOn = this.jpegOn(pf);
     const level = this.compressLevel;
     let maxColours = Math.floor(n / Math.max(4, level * 8));
     if (jpegOn) maxColours = level < 2 ? 24 : 96;
@@ -254,6 +273,7 @@ export class TightEncoder implements RectEncoder {
       writeCompactLength(out, data.length);
       out.bytesFrom(data);
       this.stats.jpeg++;
+      this.lossyRects.push({ x: r.x, y: r.y, w: r.w, h: r.h });
     } else {
       out.u8(this.control(TightControl.BASIC | (STREAM_COPY << 4)));
       this.writeData(out, STREAM_COPY, this.copyData(n, bpp, is24));
