@@ -17,6 +17,8 @@
 import { vncAuthResponse } from '@openvmm-vnc-ts/vnc';
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { testCert } from '../../../vnc/test/helpers/cert.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hostile, type Outcome, Prng, type RawConn, expectCleanClientEnd, expectClosedWith, pool, u8, until } from './harness.js';
@@ -164,6 +166,12 @@ describe('security type', () => {
   });
 });
 
+/** A callable `gc()`, without starting node with --expose-gc. */
+function gcFunction(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
 /** The first flight of Node's TLS client (a real ClientHello), captured without a network. */
 async function captureClientHello(options: tls.ConnectionOptions): Promise<Buffer> {
   return new Promise((resolve) => {
@@ -257,6 +265,37 @@ describe('TLS (VeNCrypt and wss://) aborted mid-handshake', () => {
       await t.checkWitness();
     });
   }
+
+  it('memory stays bounded: three more rounds of every X509 ClientHello cut leave the heap where one round left it', async () => {
+    const gc = gcFunction();
+    const round = async (): Promise<void> => {
+      const h0 = x509Hello;
+      await pool(
+        Array.from({ length: h0.length }, (_, k) => k),
+        16,
+        async (k) => {
+          const c = await throughAccept(261);
+          if (k > 0) await c.writeAndDrain(h0.subarray(0, k));
+          c.end();
+          await closeCode(c);
+        },
+      );
+    };
+    const used = (): number => {
+      gc();
+      const m = process.memoryUsage();
+      return m.heapUsed + m.external;
+    };
+    await round(); // warm-up: first TLS contexts, pools, JIT
+    const before = used();
+    for (let i = 0; i < 3; i++) await round();
+    const grown = used() - before;
+    console.log(`TLS cut rounds: heap + external grew ${(grown / 1e6).toFixed(2)} MB`);
+    // Three rounds are ~3 x 500 TLS connections: a per-connection leak of even 5 KB would show.
+    expect(grown, `heap + external grew ${(grown / 1e6).toFixed(2)} MB`).toBeLessThan(6e6);
+    expect(t.vnc.clientCount).toBe(1);
+    await t.checkWitness();
+  });
 
   it('garbage instead of TLS after the accept byte: VNC_TLS_HANDSHAKE_FAILED, the server closes', async () => {
     for (const junk of [latin1(V38), Buffer.alloc(64), Buffer.from('16030100ff' + 'ff'.repeat(300), 'hex')]) {
