@@ -14,10 +14,12 @@ export const APT_PACKAGES = [
   'chromium', // headless browser for the web console (noVNC) tests, driven by playwright-core
   'gcc',
   'libc6-dev',
+  'openssl', // makes the throwaway certificate of the TLS tests
+  'python3', // reads the X cursor image (XFixes, via ctypes) in the TigerVNC cursor test
 ];
 
 /** Commands whose presence proves the packages are installed. */
-export const REQUIRED_COMMANDS = ['gvnccapture', 'xtigervncviewer', 'Xvfb', 'xdotool', 'xwd', 'convert', 'gcc', 'chromium'];
+export const REQUIRED_COMMANDS = ['gvnccapture', 'xtigervncviewer', 'Xvfb', 'xdotool', 'xwd', 'convert', 'gcc', 'chromium', 'openssl', 'python3'];
 
 /** Headers whose presence proves the -dev packages are installed. */
 export const REQUIRED_FILES = ['/usr/include/rfb/rfbclient.h'];
