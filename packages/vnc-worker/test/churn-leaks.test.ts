@@ -4,32 +4,12 @@
  * forgets every client, and memory does not grow with the number of cycles.
  */
 
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ENC_RAW, RfbTestClient, startFixture, stopAll, until } from './helpers.js';
+import { ENC_RAW, RfbTestClient, liveMemory, startFixture, stopAll, until } from './helpers.js';
 
 afterEach(stopAll);
 
 const ENC_ZLIB = 6;
-
-/** A callable `gc()`, without starting node with --expose-gc. */
-function gcFunction(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
-/**
- * Live memory after a full collection: the JS heap plus what native objects report (`external`:
- * zlib streams, socket buffers). RSS is printed too, but not asserted: glibc keeps freed arenas
- * resident, so RSS moves by tens of MB under load without any leak.
- */
-function liveBytes(gc: () => void): { live: number; rss: number } {
-  gc();
-  gc();
-  const m = process.memoryUsage();
-  return { live: m.heapUsed + m.external, rss: m.rss };
-}
 
 function handleCounts(): Map<string, number> {
   const counts = new Map<string, number>();
@@ -61,13 +41,12 @@ describe('churn leaks nothing', () => {
     const fx = await startFixture({ maxClients: 64 });
     await cycles(fx.port, 300, 20); // warm-up (JIT, pools)
     await until(() => fx.vnc.clientCount === 0, 5000, 'warm-up clients gone');
-    const gc = gcFunction();
     const handlesBefore = handleCounts();
-    const before = liveBytes(gc);
+    const before = liveMemory();
     await cycles(fx.port, 3000, 20);
     await until(() => fx.vnc.clientCount === 0, 10_000, 'every client gone');
     await new Promise((r) => setTimeout(r, 200)); // let closed sockets finish their teardown
-    const after = liveBytes(gc);
+    const after = liveMemory();
     const handlesAfter = handleCounts();
     for (const kind of new Set([...handlesBefore.keys(), ...handlesAfter.keys()])) {
       expect(handlesAfter.get(kind) ?? 0, `active ${kind} handles`).toBeLessThanOrEqual(handlesBefore.get(kind) ?? 0);

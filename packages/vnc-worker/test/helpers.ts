@@ -4,6 +4,8 @@
  * with the `vnc` package's tests.
  */
 
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { FramebufferView, type InputEvent, Vram } from '@openvmm-vnc-ts/video-core';
 import { defaultVncParameters, type VncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
 import { VncCoordinator } from '../src/coordinator.js';
@@ -64,4 +66,23 @@ export async function until(cond: () => boolean, timeoutMs = 3000, what = 'condi
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+let gc: (() => void) | undefined;
+
+/**
+ * Live memory after a full collection (`gc()` is exposed at run time, so node needs no
+ * --expose-gc): the JS heap plus what native objects report (`external`: zlib streams, socket and
+ * TLS buffers), and RSS for reference. RSS is not a leak measure: glibc keeps freed arenas
+ * resident, so it moves by tens of MB under load without any leak.
+ */
+export function liveMemory(): { live: number; rss: number } {
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return { live: m.heapUsed + m.external, rss: m.rss };
 }

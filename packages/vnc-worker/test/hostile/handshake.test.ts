@@ -17,10 +17,9 @@
 import { vncAuthResponse } from '@openvmm-vnc-ts/vnc';
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { testCert } from '../../../vnc/test/helpers/cert.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { liveMemory } from '../helpers.js';
 import { Hostile, type Outcome, Prng, type RawConn, expectCleanClientEnd, expectClosedWith, pool, u8, until } from './harness.js';
 
 const V33 = 'RFB 003.003\n';
@@ -166,12 +165,6 @@ describe('security type', () => {
   });
 });
 
-/** A callable `gc()`, without starting node with --expose-gc. */
-function gcFunction(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
 /** The first flight of Node's TLS client (a real ClientHello), captured without a network. */
 async function captureClientHello(options: tls.ConnectionOptions): Promise<Buffer> {
   return new Promise((resolve) => {
@@ -267,7 +260,6 @@ describe('TLS (VeNCrypt and wss://) aborted mid-handshake', () => {
   }
 
   it('memory stays bounded: three more rounds of every X509 ClientHello cut leave the heap where one round left it', async () => {
-    const gc = gcFunction();
     const round = async (): Promise<void> => {
       const h0 = x509Hello;
       await pool(
@@ -281,11 +273,7 @@ describe('TLS (VeNCrypt and wss://) aborted mid-handshake', () => {
         },
       );
     };
-    const used = (): number => {
-      gc();
-      const m = process.memoryUsage();
-      return m.heapUsed + m.external;
-    };
+    const used = (): number => liveMemory().live;
     await round(); // warm-up: first TLS contexts, pools, JIT
     const before = used();
     for (let i = 0; i < 3; i++) await round();
