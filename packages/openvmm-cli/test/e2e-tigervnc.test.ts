@@ -11,23 +11,18 @@
  */
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ARROW_POINTER, DEMO_CONSOLE_BG, DEMO_CONSOLE_FG, demoLayout } from '@openvmm-vnc-ts/video-core';
-import { type CliProcess, exited, freePort, inspectClients, startCli } from './helpers/cli-process.js';
-import { type XDisplay, gvnccapture, scratchDir, startXvfb, xCursorImage, xrun } from './helpers/clients.js';
+import { type CliProcess, freePort, inspectClients, startCli } from './helpers/cli-process.js';
+import { type TigerViewer, type XDisplay, gvnccapture, scratchDir, startTigerViewer, startXvfb, xCursorImage, xrun } from './helpers/clients.js';
 import { type Picture, findPicture, readPng, renderText } from './helpers/images.js';
 
 let cli: CliProcess | undefined;
 let x: XDisplay | undefined;
-let viewer: ChildProcess | undefined;
+let viewer: TigerViewer | undefined;
 
 afterEach(async () => {
-  if (viewer && viewer.exitCode === null) {
-    const done = exited(viewer);
-    viewer.kill('SIGKILL');
-    await done;
-  }
+  await viewer?.stop();
   await cli?.stop('SIGKILL');
   await x?.stop();
   cli = x = viewer = undefined;
@@ -57,20 +52,13 @@ async function demoInViewer(): Promise<number> {
   const port = await freePort();
   cli = await startCli(['--gfx', '--guest', 'demo', '--vnc-port', String(port)]);
   x = await startXvfb();
-  viewer = spawn(
-    'xtigervncviewer',
-    ['-SecurityTypes', 'None', '-RemoteResize=0', '-AlertOnFatalError=0', '-ReconnectOnError=0', '-Shared', `127.0.0.1::${port}`],
-    { env: { ...process.env, DISPLAY: x.display }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let viewerLog = '';
-  viewer.stdout?.on('data', (d: Buffer) => (viewerLog += d.toString()));
-  viewer.stderr?.on('data', (d: Buffer) => (viewerLog += d.toString()));
+  viewer = startTigerViewer(x.display, port, ['-SecurityTypes', 'None']);
   let win = '';
-  for (let i = 0; i < 300 && !win && viewer.exitCode === null; i++) {
+  for (let i = 0; i < 300 && !win && viewer.proc.exitCode === null; i++) {
     win = (await xrun(x.display, 'xdotool', ['search', '--name', 'TigerVNC']).catch(() => '')).trim().split('\n')[0] ?? '';
     if (!win) await new Promise((r) => setTimeout(r, 100));
   }
-  expect(win, `TigerVNC viewer window appeared (viewer log:\n${viewerLog})`).not.toBe('');
+  expect(win, `TigerVNC viewer window appeared (viewer log:\n${viewer.log()})`).not.toBe('');
   await xrun(x.display, 'xdotool', ['windowfocus', '--sync', win]);
   await xrun(x.display, 'xdotool', ['mousemove', '--window', win, '200', '150']);
   return port;

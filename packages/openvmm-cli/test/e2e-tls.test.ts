@@ -13,14 +13,14 @@
  */
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { type Browser, launchChromium } from './helpers/browser.js';
 import { testCert } from './helpers/cert.js';
-import { type CliProcess, exited, freePort, startCli } from './helpers/cli-process.js';
-import { type XDisplay, scratchDir, startXvfb, xrun } from './helpers/clients.js';
+import { type CliProcess, freePort, startCli } from './helpers/cli-process.js';
+import { type TigerViewer, type XDisplay, scratchDir, startTigerViewer, startXvfb, xrun } from './helpers/clients.js';
 import { type Picture, diffCount, expectedTestCard, findPicture, readPng } from './helpers/images.js';
 import { vncgrab } from './helpers/libvncclient.js';
 
@@ -67,13 +67,9 @@ describe('libvncclient over VeNCrypt X509Vnc', () => {
 describe('TigerVNC viewer over VeNCrypt', () => {
   let cli: CliProcess | undefined;
   let x: XDisplay | undefined;
-  let viewer: ChildProcess | undefined;
+  let viewer: TigerViewer | undefined;
   afterEach(async () => {
-    if (viewer && viewer.exitCode === null) {
-      const done = exited(viewer);
-      viewer.kill('SIGKILL');
-      await done;
-    }
+    await viewer?.stop();
     await cli?.stop('SIGKILL');
     await x?.stop();
     cli = x = viewer = undefined;
@@ -87,24 +83,17 @@ describe('TigerVNC viewer over VeNCrypt', () => {
       const port = await freePort();
       cli = await startCli(['--gfx', '--guest', 'test-card', '--vnc-port', String(port), '--log-level', 'debug', ...tlsArgs()]);
       x = await startXvfb();
-      viewer = spawn(
-        'xtigervncviewer',
-        ['-SecurityTypes', security, '-X509CA', testCert().certPath, '-RemoteResize=0', '-AlertOnFatalError=0', '-ReconnectOnError=0', '-Shared', `127.0.0.1::${port}`],
-        { env: { ...process.env, DISPLAY: x.display }, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let viewerLog = '';
-      viewer.stdout?.on('data', (d: Buffer) => (viewerLog += d.toString()));
-      viewer.stderr?.on('data', (d: Buffer) => (viewerLog += d.toString()));
+      viewer = startTigerViewer(x.display, port, ['-SecurityTypes', security, '-X509CA', testCert().certPath]);
       const needle = cardPiece();
       const shotPath = join(scratchDir(), 'screen.png');
       let hits: { x: number; y: number }[] = [];
-      for (let i = 0; i < 60 && hits.length === 0 && viewer.exitCode === null; i++) {
+      for (let i = 0; i < 60 && hits.length === 0 && viewer.proc.exitCode === null; i++) {
         await new Promise((r) => setTimeout(r, 250));
         const xwd = execFileSync('xwd', ['-root', '-silent'], { env: { ...process.env, DISPLAY: x.display }, maxBuffer: 64 << 20 });
         execFileSync('convert', ['xwd:-', `png:${shotPath}`], { input: xwd, maxBuffer: 64 << 20 });
         hits = findPicture(readPng(shotPath), needle);
       }
-      expect(hits, `test card in the viewer window (viewer log:\n${viewerLog})`).toHaveLength(1);
+      expect(hits, `test card in the viewer window (viewer log:\n${viewer.log()})`).toHaveLength(1);
       const log = cli.output();
       expect(log).toMatch(new RegExp(`TLS established .*subtype=${security}`));
       const established = log.split('\n').find((l) => l.includes('TLS established'))!;

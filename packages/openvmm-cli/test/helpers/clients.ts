@@ -4,7 +4,7 @@
  */
 
 import { fileURLToPath } from 'node:url';
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,4 +85,37 @@ export interface XCursorImage {
 export async function xCursorImage(display: string): Promise<XCursorImage> {
   const script = fileURLToPath(new URL('./xfixes-cursor.py', import.meta.url));
   return JSON.parse(await xrun(display, 'python3', [script])) as XCursorImage;
+}
+
+/** A running TigerVNC viewer (`xtigervncviewer`) and what it printed. */
+export interface TigerViewer {
+  readonly proc: ChildProcess;
+  /** Everything the viewer printed so far (for failure messages). */
+  log(): string;
+  /** Kills the viewer if it still runs, and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts TigerVNC's viewer on X `display` against 127.0.0.1:`port`, shared, with no remote resize
+ * or reconnect dialogs; `security` are the options choosing its security types (e.g.
+ * `['-SecurityTypes', 'None']`).
+ */
+export function startTigerViewer(display: string, port: number, security: readonly string[]): TigerViewer {
+  const proc = spawn('xtigervncviewer', [...security, '-RemoteResize=0', '-AlertOnFatalError=0', '-ReconnectOnError=0', '-Shared', `127.0.0.1::${port}`], {
+    env: { ...process.env, DISPLAY: display },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  proc.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const done = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  return {
+    proc,
+    log: () => log,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await done;
+    },
+  };
 }
