@@ -47,12 +47,10 @@ export class FlowControl {
     return this.region !== undefined;
   }
 
-  /** The region the client asked for (the whole screen is sent regardless; see docs/clients.md). */
-  get area(): UpdateRegion | undefined {
-    return this.region;
-  }
-
-  /** EnableContinuousUpdates with enable = 1. */
+  /**
+   * EnableContinuousUpdates with enable = 1. The region is kept for `inspect()`; changes anywhere
+   * are pushed (every client we know asks for the whole screen; see docs/clients.md).
+   */
   enable(region: UpdateRegion): void {
     this.region = region;
   }
