@@ -11,7 +11,9 @@ while (args[0] === '--') args.shift();
 ensureInstalled();
 pnpm(['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'], { stdio: ['ignore', 'ignore', 'inherit'] });
 
-const child = spawn(process.execPath, [join(root, 'packages/openvmm-cli/dist/bin.js'), '--gfx', ...args], { stdio: 'inherit' });
+// --no-memory-reducer: the V8 flag the CLI sets for its worker threads, given on the command line
+// so that the main thread has it too (see packages/vnc-worker/src/thread/v8-flags.ts).
+const child = spawn(process.execPath, ['--no-memory-reducer', join(root, 'packages/openvmm-cli/dist/bin.js'), '--gfx', ...args], { stdio: 'inherit' });
 // Pass signals on (a Ctrl-C in a terminal reaches the CLI directly as well; it ignores the
 // repeat), and exit as the CLI did.
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));

@@ -46,7 +46,7 @@ import { check, quantile, sleep } from '../harness.js';
 import { type BenchResult, type Benchmark, type Row, fmtRatio } from '../report.js';
 import { type PeerTools, buildPeerTools } from './build.js';
 import type { OurServerMessage, OurServerRequest } from './our-server.js';
-import { Proc, cpuMs, freePort, rssBytes, startProcess, statCpuMs, threadCpuMs, track, waitForPort } from './procs.js';
+import { Proc, cpuMs, freePort, rssBytes, startProcess, statCpuMs, threadCpuMs, threadsCpuMs, track, waitForPort } from './procs.js';
 import { outputDir } from '../smoke.js';
 import { renderSvg } from './svg.js';
 
@@ -85,6 +85,15 @@ interface WorkloadSpec {
  */
 const ZLIB_LEVEL = 1;
 
+/**
+ * Node's command line for our server process: the CLI's V8 flags, as its executable and
+ * `npm start` pass them (so the main thread's isolate has them too), then PEERS_OURS_NODE_ARGS
+ * (space separated, for experiments such as `--cpu-prof` or `--perf-basic-prof`).
+ */
+function ourNodeArgs(): string[] {
+  return [...oursV8Flags(), ...(process.env.PEERS_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+}
+
 /** The V8 flags our server process runs with: the CLI's, unless PEERS_OURS_V8_DEFAULTS=1. */
 function oursV8Flags(): readonly string[] {
   return process.env.PEERS_OURS_V8_DEFAULTS === '1' ? [] : VNC_PROCESS_V8_FLAGS;
@@ -111,9 +120,10 @@ const envNum = (name: string, def: number): number => {
 function workloads(): WorkloadSpec[] {
   const secs = envNum('PEERS_SECONDS', 6);
   const idleSecs = envNum('PEERS_IDLE_SECONDS', 9);
+  const idleWarm = Math.round(2 * envNum('PEERS_IDLE_WARM_SECONDS', 1));
   const all: WorkloadSpec[] = [
     { id: 'terminal', fps: 30, warm: 30, frames: 30 + Math.round(30 * secs) },
-    { id: 'idle', fps: 2, warm: 2, frames: 2 + Math.round(2 * idleSecs) },
+    { id: 'idle', fps: 2, warm: idleWarm, frames: idleWarm + Math.round(2 * idleSecs) },
     { id: 'video', fps: 30, warm: 30, frames: 30 + Math.round(30 * secs) },
     { id: 'drag', fps: 30, warm: 30, frames: 30 + Math.round(30 * secs) },
   ];
@@ -261,7 +271,7 @@ interface Started {
 
 async function startOurs(fifo: string, timeLog: string): Promise<Started> {
   const script = fileURLToPath(new URL('./our-server.js', import.meta.url));
-  const child = track(fork(script, [fifo, timeLog], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const child = track(fork(script, [fifo, timeLog], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ourNodeArgs() }));
   let fedResolve!: () => void;
   let fedReject!: (e: Error) => void;
   const fed = new Promise<void>((res, rej) => {
@@ -446,11 +456,17 @@ async function runPhase(tools: PeerTools, spec: PhaseSpec, zrleLevel: number | u
     const stat0 = statCpuMs(srv.serverPid);
     const wall0 = performance.now();
     const feeder0 = srv.feederTid === undefined ? NaN : threadCpuMs(srv.serverPid, srv.feederTid);
+    const threads0 = process.env.PEERS_THREADS === '1' ? threadsCpuMs(srv.serverPid) : undefined;
     await Promise.all(meters.map((m) => m.waitLine('LAST', limit)));
     const cpu1 = cpuMs(srv.serverPid);
     const stat1 = statCpuMs(srv.serverPid);
     const wall1 = performance.now();
     const feeder1 = srv.feederTid === undefined ? NaN : threadCpuMs(srv.serverPid, srv.feederTid);
+    if (threads0) {
+      const secs = (performance.now() - wall0) / 1000;
+      const spent = [...threadsCpuMs(srv.serverPid)].map(([k, v]) => [k, (v - (threads0.get(k) ?? 0)) / secs] as const).filter(([, v]) => v >= 0.05);
+      console.log(`  threads (${spec.server}, ms/s): ${spent.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+    }
     clearInterval(sampler);
     sampler = undefined;
     await Promise.all(meters.map((m) => m.exited));
@@ -674,7 +690,7 @@ async function run(): Promise<BenchResult> {
     'ours/peer < 1 means ours is lower: better for bytes, latency, CPU and RSS; worse for frames/s. Every server ran fresh, fed the same frames, measured by the same rfbmeter binary.',
     `Frames: ${wls.map((w) => `${w.id} ${w.warm} warm-up + ${w.frames - w.warm} measured at ${w.fps}/s`).join(', ')}. Latency = the client decoding frame k's corner tag minus the feeder starting to write frame k (one CLOCK_MONOTONIC).`,
     `zlib level ${ZLIB_LEVEL} for Zlib and ZRLE on ours (fixed). Meter offers: ${encs.map((e) => `${e} "${METER_ENCODINGS[e]}"`).join(', ')}, plus CompressLevel ${ZLIB_LEVEL} with zlib, zrle and tight (tight without a JPEG quality level: lossless). Peers' ZRLE level: ${zrleLevel === undefined ? 'their defaults (zlib default, 6)' : `${zrleLevel} (Xvnc -ZlibLevel ${zrleLevel}, vncserve -z ${zrleLevel})`}; libvncserver's Zlib takes CompressLevel ${ZLIB_LEVEL}. Xvnc has no Zlib.`,
-    `Our server runs with the CLI's V8 flags: ${oursV8Flags().join(' ') || 'none (PEERS_OURS_V8_DEFAULTS=1)'}, set before its threads start (the main thread's isolate keeps V8's defaults).`,
+    `Our server runs with the CLI's V8 flags: ${oursV8Flags().join(' ') || 'none (PEERS_OURS_V8_DEFAULTS=1)'}, on node's command line, as the CLI's executable and \`npm start\` start it.`,
     'Server CPU: the server process, all threads (ours includes its replay-guest thread copying frames into VRAM; libvncserver its stream-reader thread and the copy; Xvnc copies from the feeder\'s shared memory). The frame generator is a separate process for all.',
     badPictures.length === 0
       ? 'Picture check: every client\'s final picture equals the generator\'s final screen (checksum), in every run.'

@@ -168,6 +168,23 @@ export function threadCpuMs(pid: number, tid: number): number {
   }
 }
 
+/**
+ * CPU time of each thread of a process in ms (`se.sum_exec_runtime`), keyed "TID name" (the
+ * name from /proc/PID/task/TID/comm): where a process's CPU goes, thread by thread.
+ */
+export function threadsCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(`${tid} ${name}`, threadCpuMs(pid, Number(tid)));
+    }
+  } catch {
+    // the process ended: what was read so far
+  }
+  return out;
+}
+
 /** utime + stime of a process (all threads, including ended ones) in ms, from /proc/PID/stat. */
 export function statCpuMs(pid: number): number {
   const s = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -1,8 +1,8 @@
 /**
  * A growable output buffer with big-endian writers, used to build a whole FramebufferUpdate in
- * one piece so it leaves in a single socket write. The backing store is reused across updates;
- * {@link ByteWriter.take} hands out a copy-free view only when the caller promises not to keep it
- * past the next reset, or a fresh copy otherwise.
+ * one piece so it leaves in a single socket write. The backing store is reused across updates:
+ * {@link ByteWriter.take} hands it over without copying and {@link ByteWriter.recycle} gives it
+ * back once the socket has flushed it.
  */
 
 /**
@@ -11,6 +11,9 @@
  */
 export const MAX_KEPT_STORAGE = 1024 * 1024;
 
+/** Size of fresh storage after a hand-over, and below it an output counts as small (64 KiB). */
+const SMALL_OUTPUT = 64 * 1024;
+
 /** Growable byte buffer. */
 export class ByteWriter {
   private buf: Uint8Array;
@@ -18,6 +21,8 @@ export class ByteWriter {
   length = 0;
   /** Storage handed out by take() and not yet recycled. */
   private readonly handedOut = new WeakSet<ArrayBufferLike>();
+  /** How many handed-out storages have not come back yet. */
+  private outstanding = 0;
   /** A recycled storage, ready for the next take(). */
   private spare: Uint8Array | undefined;
 
@@ -96,24 +101,26 @@ export class ByteWriter {
 
   /**
    * Hands over what was written, safe for a socket to keep until it is flushed, and resets the
-   * writer. A small output is copied. A large one is handed over without copying, and the writer
-   * continues on the storage of an earlier hand-over that came back through
-   * {@link ByteWriter.recycle} (no allocation in steady state), or else on fresh storage of at most
-   * {@link MAX_KEPT_STORAGE} (it grows on demand; a full frame does not leave every connection
-   * holding a frame-sized buffer).
+   * writer. The output leaves without copying, and the writer continues on the storage of an
+   * earlier hand-over that came back through {@link ByteWriter.recycle}, or else on fresh storage
+   * (64 KiB, or the output's size up to {@link MAX_KEPT_STORAGE}; it grows on demand, and a full
+   * frame does not leave every connection holding a frame-sized buffer). In steady state (each
+   * update flushed before the next) two storages take turns: no allocation, no copy. Only a small
+   * output taken while an earlier one is still in flight and nothing came back is copied, so a
+   * client that is behind costs a copy per update rather than 64 KiB.
    */
   take(): Buffer {
-    if (this.length < 64 * 1024) {
-      // Small output: a copy is cheaper than replacing the storage.
+    if (this.spare === undefined && this.outstanding > 0 && this.length < SMALL_OUTPUT) {
       const copy = this.toBuffer();
       this.length = 0;
       return copy;
     }
     const out = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.length);
     this.handedOut.add(this.buf.buffer);
+    this.outstanding++;
     const spare = this.spare;
     this.spare = undefined;
-    this.buf = spare ?? new Uint8Array(Buffer.allocUnsafeSlow(Math.min(this.length, MAX_KEPT_STORAGE)).buffer);
+    this.buf = spare ?? new Uint8Array(Buffer.allocUnsafeSlow(Math.min(Math.max(this.length, SMALL_OUTPUT), MAX_KEPT_STORAGE)).buffer);
     this.length = 0;
     return out;
   }
@@ -125,6 +132,7 @@ export class ByteWriter {
   recycle(buf: Uint8Array): void {
     const storage = buf.buffer;
     if (!this.handedOut.delete(storage)) return;
+    this.outstanding--;
     // A full-frame buffer is not kept: holding one per client would cost a frame of memory each.
     if (storage.byteLength > MAX_KEPT_STORAGE) return;
     if (this.spare === undefined || storage.byteLength > this.spare.byteLength) this.spare = new Uint8Array(storage);

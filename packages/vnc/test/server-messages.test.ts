@@ -202,3 +202,44 @@ describe('ByteWriter.recycle', () => {
     expect(b.every((v) => v === 2) && c.every((v) => v === 3) && d.every((v) => v === 4)).toBe(true);
   });
 });
+
+describe('ByteWriter small hand-overs', () => {
+  it('two storages take turns while each output comes back before the next: no copy', () => {
+    const w = new ByteWriter(16);
+    const storages = new Set<ArrayBufferLike>();
+    for (let i = 0; i < 20; i++) {
+      w.u32(i);
+      w.bytesFrom(new Uint8Array(300).fill(i));
+      const out = w.take();
+      expect(out.length).toBe(304);
+      expect(out.readUInt32BE(0)).toBe(i);
+      expect(out.subarray(4).every((v) => v === i)).toBe(true);
+      storages.add(out.buffer);
+      w.recycle(out);
+    }
+    expect(storages.size).toBe(2);
+  });
+
+  it('copies a small output while an earlier one is still in flight, and never writes into it', () => {
+    const w = new ByteWriter(16);
+    w.u16(0xaaaa);
+    const inFlight = w.take();
+    w.u16(0xbbbb);
+    const second = w.take(); // nothing came back: a copy, not another 64 KiB storage
+    expect(second.buffer).not.toBe(inFlight.buffer);
+    expect(second.buffer.byteLength).toBeLessThan(64 * 1024);
+    w.bytesFrom(new Uint8Array(1000).fill(0xcc));
+    w.take();
+    expect(inFlight.toString('hex')).toBe('aaaa');
+    expect(second.toString('hex')).toBe('bbbb');
+    w.recycle(inFlight);
+    w.u16(0xdddd);
+    const next = w.take(); // the writer's current storage is handed over again
+    expect(next.buffer).not.toBe(inFlight.buffer);
+    expect(w.bytes.buffer).toBe(inFlight.buffer); // and it continues on the one that came back
+    w.u16(0xeeee);
+    expect(w.take().toString('hex')).toBe('eeee');
+    expect(next.toString('hex')).toBe('dddd');
+  });
+});
+

@@ -12,6 +12,8 @@ import type { Rect } from '../src/dirty-bitmap.js';
 import { RawEncoder } from '../src/encodings/raw.js';
 import { TIGHT_MAX_AREA, TIGHT_MAX_AREA_JPEG, TIGHT_MAX_WIDTH, TightEncoder, jpegAllowedFor, tpixelIs24, writeCompactLength } from '../src/encodings/tight.js';
 import { tightLevels } from '../src/encodings/tight-levels.js';
+import { TightPalette } from '../src/encodings/tight-palette.js';
+import { TightPlanner } from '../src/encodings/tight-plan.js';
 import { PixelConverter } from '../src/pixel-convert.js';
 import { type PixelFormat, SERVER_PIXEL_FORMAT } from '../src/pixel-format.js';
 import { Encoding } from '../src/rfb.js';
@@ -372,3 +374,94 @@ describe('UpdateBuilder with Tight', () => {
     b.close();
   });
 });
+
+describe('TightPalette', () => {
+  /** The palette by a plain set, in order of first appearance (the reference). */
+  const reference = (keys: Uint32Array, max: number): number[] | undefined => {
+    const seen: number[] = [];
+    for (const k of keys) if (!seen.includes(k)) seen.push(k);
+    return seen.length > max ? undefined : seen;
+  };
+
+  it('counts colours as a plain set does, wherever a third colour first appears', () => {
+    const rng = new Prng(7);
+    const p = new TightPalette();
+    for (let round = 0; round < 300; round++) {
+      const n = 1 + rng.int(0, 2000 - 1);
+      const colours = [0x101418, 0xc8c8c8, 0x5fd75f, 0xff0000, 0x0000ff];
+      const used = 1 + rng.int(0, colours.length - 1);
+      // Mostly two colours, with rare others at a random spot (in or past the first chunks).
+      const keys = new Uint32Array(n).map(() => colours[rng.int(0, Math.min(2, used) - 1)]!);
+      for (let extra = rng.int(0, 4 - 1); extra > 0 && used > 2; extra--) keys[rng.int(0, n - 1)] = colours[2 + rng.int(0, used - 2 - 1)]!;
+      const max = 2 + rng.int(0, 4 - 1);
+      const want = reference(keys, max);
+      const got = p.build(keys, n, max);
+      if (want === undefined) expect(got).toBe(0);
+      else {
+        expect(got).toBe(want.length);
+        expect([...p.colours.subarray(0, got)]).toEqual(want);
+      }
+    }
+  });
+
+  it('finds a single third colour at every position of a two-colour run', () => {
+    const rng = new Prng(3);
+    const p = new TightPalette();
+    const n = 600; // past two of the 256-pixel chunks checked without a branch per pixel
+    const base = new Uint32Array(n).map(() => (rng.int(0, 1) ? 0xc8c8c8 : 0x101418));
+    base[0] = 0x101418;
+    base[1] = 0xc8c8c8;
+    for (let pos = 2; pos < n; pos++) {
+      const keys = base.slice();
+      keys[pos] = 0x5fd75f;
+      expect(p.build(keys, n, 3)).toBe(3);
+      expect([...p.colours.subarray(0, 3)]).toEqual([0x101418, 0xc8c8c8, 0x5fd75f]);
+      expect(p.build(keys, n, 2)).toBe(0);
+    }
+  });
+
+  it('writes the mono bitmap as a bit-by-bit reference does, for every row width', () => {
+    const rng = new Prng(11);
+    const p = new TightPalette();
+    for (let w = 1; w <= 40; w++) {
+      const h = 3;
+      const keys = new Uint32Array(w * h).map(() => (rng.int(0, 2 - 1) ? 0xaaaaaa : 0x555555));
+      keys[0] = 0x555555;
+      if (w * h > 1) keys[1] = 0xaaaaaa;
+      expect(p.build(keys, w * h, 2)).toBe(2);
+      const got = new Uint8Array(64);
+      const end = p.writeBitmap(keys, w, h, got, 1);
+      const want: number[] = [];
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x += 8) {
+          let b = 0;
+          for (let i = 0; i < 8 && x + i < w; i++) if (keys[y * w + x + i] === 0xaaaaaa) b |= 0x80 >> i;
+          want.push(b);
+        }
+      }
+      expect(end - 1).toBe(want.length);
+      expect([...got.subarray(1, end)]).toEqual(want);
+    }
+  });
+});
+
+describe('TightPlanner', () => {
+  it('sees a single third colour anywhere in a text tile (it then stays out of the mono piece)', () => {
+    const text = (x: number, y: number): number => ((x * 7 + y * 3) % 11 < 3 ? 0x202020 : 0xfafafa);
+    const planner = new TightPlanner();
+    const rect = { x: 0, y: 0, w: 128, h: 64 };
+    // Two text tiles side by side: one mono piece.
+    expect(planner.plan(new MemFramebuffer(128, 64, text), rect, TIGHT_MAX_WIDTH, TIGHT_MAX_AREA)).toHaveLength(1);
+    for (const y of [0, 1, 37, 63]) {
+      for (let x = 64; x < 128; x++) {
+        const fb = new MemFramebuffer(128, 64, (px, py) => (px === x && py === y ? 0xff0000 : text(px, py)));
+        const pieces = planner.plan(fb, rect, TIGHT_MAX_WIDTH, TIGHT_MAX_AREA);
+        expect(pieces.map((p) => [p.x, p.w])).toEqual([
+          [0, 64],
+          [64, 64],
+        ]);
+      }
+    }
+  });
+});
+

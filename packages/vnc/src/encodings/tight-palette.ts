@@ -35,9 +35,40 @@ export class TightPalette {
     colours[0] = prev;
     index.set(prev, 0);
     let size = 1;
-    for (let i = 1; i < n; i++) {
+    let i = 1;
+    while (i < n && keys[i] === prev) i++;
+    if (i < n && limit >= 2) {
+      // Two colours (text, two-colour art) are most of what is not a fill. Pixels are checked
+      // against both in chunks without a branch per pixel (the colours alternate unpredictably);
+      // a chunk with a third colour goes on in the general loop below.
+      const second = keys[i]!;
+      colours[1] = second;
+      index.set(second, 1);
+      size = 2;
+      prev = second;
+      const first = colours[0]!;
+      while (i < n) {
+        const end = Math.min(n, i + 256);
+        let other = 0;
+        for (let j = i; j < end; j++) {
+          const k = keys[j]!;
+          other |= +(k !== first) & +(k !== second);
+        }
+        if (other !== 0) break;
+        i = end;
+      }
+    }
+    // The colour before `prev`: colours that alternate are found without a map lookup.
+    let before = size === 2 ? colours[0]! : prev;
+    for (; i < n; i++) {
       const k = keys[i]!;
       if (k === prev) continue;
+      if (k === before) {
+        before = prev;
+        prev = k;
+        continue;
+      }
+      before = prev;
       prev = k;
       if (index.has(k)) continue;
       if (size >= limit) {
@@ -77,19 +108,27 @@ export class TightPalette {
    */
   writeBitmap(keys: Uint32Array, w: number, h: number, dst: Uint8Array, off: number): number {
     const one = this.colours[1]!;
+    const whole = w & ~7;
     let i = 0;
     for (let y = 0; y < h; y++) {
-      let byte = 0;
-      let bit = 7;
-      for (let x = 0; x < w; x++, i++) {
-        if (keys[i] === one) byte |= 1 << bit;
-        if (bit === 0) {
-          dst[off++] = byte;
-          byte = 0;
-          bit = 7;
-        } else bit--;
+      // Eight pixels per byte without branches, then the row's last partial byte.
+      let x = 0;
+      for (; x < whole; x += 8, i += 8) {
+        dst[off++] =
+          (+(keys[i] === one) << 7) |
+          (+(keys[i + 1] === one) << 6) |
+          (+(keys[i + 2] === one) << 5) |
+          (+(keys[i + 3] === one) << 4) |
+          (+(keys[i + 4] === one) << 3) |
+          (+(keys[i + 5] === one) << 2) |
+          (+(keys[i + 6] === one) << 1) |
+          +(keys[i + 7] === one);
       }
-      if (bit !== 7) dst[off++] = byte;
+      if (x < w) {
+        let byte = 0;
+        for (let bit = 7; x < w; x++, i++, bit--) if (keys[i] === one) byte |= 1 << bit;
+        dst[off++] = byte;
+      }
     }
     return off;
   }

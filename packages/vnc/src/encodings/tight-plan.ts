@@ -118,6 +118,13 @@ export class TightPlanner {
         if (a === MIXED) continue;
         let b = B[t]!;
         const x1 = Math.min(x0 + T, rect.w);
+        // Most tile rows hold only the colours already seen: checked without a branch per pixel.
+        let other = 0;
+        for (let x = x0; x < x1; x++) {
+          const v = row[x]! & COLOUR_MASK;
+          other |= +(v !== a) & +(v !== b);
+        }
+        if (other === 0) continue;
         for (let x = x0; x < x1; x++) {
           const v = row[x]! & COLOUR_MASK;
           if (v === a || v === b) continue;

@@ -51,7 +51,10 @@ export const TIGHT_MAX_AREA = 65536;
  * native (3-byte TPIXEL, JPEG) or in the client's format; once the keys are made, the palette
  * and 3-byte copy data are written over it (4 bytes per pixel held, at most 3 needed).
  */
-const SCRATCH = { pixels: new Uint8Array(0), keys: new Uint32Array(0) };
+const SCRATCH = { pixels: new Uint8Array(0), pixels32: new Uint32Array(0), keys: new Uint32Array(0) };
+
+/** Whether this host stores a u32 least significant byte first. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * Largest sub-rect area while JPEG may be sent: 4x larger, because jpeg-js spends ~18 ms
@@ -227,6 +230,7 @@ export class TightEncoder implements RectEncoder {
   /** Sizes the shared scratch buffers for sub-rects of `n` pixels (grown on first use, then kept). */
   private grow(n: number): void {
     SCRATCH.pixels = new Uint8Array(n * 4);
+    SCRATCH.pixels32 = new Uint32Array(SCRATCH.pixels.buffer);
     SCRATCH.keys = new Uint32Array(n);
   }
 
@@ -295,7 +299,12 @@ export class TightEncoder implements RectEncoder {
     if (is24) {
       const rowBytes = r.w * 4;
       for (let y = 0, off = 0; y < r.h; y++, off += rowBytes) framebuffer.readRow(r.y + y, r.x, r.w, px, off);
-      for (let i = 0, o = 0; i < n; i++, o += 4) keys[i] = px[o]! | (px[o + 1]! << 8) | (px[o + 2]! << 16);
+      // Native pixels are 0x00RRGGBB little-endian: on a little-endian host a u32 load is the
+      // key once the padding byte is masked off (one load per pixel instead of three).
+      if (LITTLE_ENDIAN) {
+        const px32 = SCRATCH.pixels32;
+        for (let i = 0; i < n; i++) keys[i] = px32[i]! & 0xffffff;
+      } else for (let i = 0, o = 0; i < n; i++, o += 4) keys[i] = px[o]! | (px[o + 1]! << 8) | (px[o + 2]! << 16);
       return;
     }
     this.reader.read(framebuffer, converter, r, px, 0);
