@@ -28,12 +28,15 @@
  * generator's final screen (checksum), and no latency is negative.
  *
  * Environment knobs (for development): PEERS_SECONDS (measured seconds per 30 fps workload,
- * default 6), PEERS_IDLE_SECONDS (default 9), PEERS_WORKLOADS (comma list), PEERS_SERVERS
+ * default 6), PEERS_IDLE_SECONDS (default 9), PEERS_IDLE_WARM_SECONDS (idle warm-up with 1
+ * client, default 1), PEERS_MANY_IDLE_WARM_SECONDS (with 16 clients, default 30), PEERS_WORKLOADS (comma list), PEERS_SERVERS
  * (comma list of ours,xvnc,libvnc), PEERS_ENCODINGS (comma list of raw,zlib,zrle,tight,copyrect),
  * PEERS_MANY=0 (skip the 16-client runs; PEERS_MANY_WORKLOADS picks their workloads among terminal
  * and idle, default both), PEERS_ZRLE_LEVEL (the peers' ZRLE zlib level, default
  * 1; `default` leaves each peer at its own default, 6 for both), PEERS_OURS_V8_DEFAULTS=1 (our
- * server without the CLI's V8 flags).
+ * server without the CLI's V8 flags), PEERS_OURS_NODE_ARGS (more node options for our server, e.g.
+ * `--cpu-prof --cpu-prof-dir=DIR`), PEERS_THREADS=1 (print each server thread's CPU per second
+ * over the measured window: where a server's time goes).
  */
 
 import { fork, spawnSync } from 'node:child_process';
@@ -166,6 +169,8 @@ export interface PhaseResult {
   /** Frames per second the feeder actually wrote over the measured frames. */
   feederFps?: number;
   measuredFrames?: number;
+  /** Warm-up frames before them. */
+  warmFrames?: number;
   /** Checksum of the generator's final screen (the same for every run of a workload and length). */
   finalSum?: string;
   /** Server CPU (all threads) between the first client seeing the first measured frame and the last client seeing the last one. */
@@ -394,6 +399,13 @@ async function startLibvnc(tools: PeerTools, fifo: string, timeLog: string, zrle
   };
 }
 
+/** ", idle with 16 clients after N warm-up frames" when such a run differs from the 1-client idle runs. */
+function idleManyNote(results: readonly PhaseResult[]): string {
+  const many = results.find((r) => r.ok && r.workload === 'idle' && r.clients > 1);
+  const one = results.find((r) => r.ok && r.workload === 'idle' && r.clients === 1);
+  return many && many.warmFrames !== one?.warmFrames ? ` (idle with ${many.clients} clients: ${many.warmFrames} warm-up frames, the same for every server)` : '';
+}
+
 /** Runs one phase end to end. Never throws: failures come back as `ok: false`. */
 async function runPhase(tools: PeerTools, spec: PhaseSpec, zrleLevel: number | undefined): Promise<PhaseResult> {
   const w = spec.workload;
@@ -492,6 +504,7 @@ async function runPhase(tools: PeerTools, spec: PhaseSpec, zrleLevel: number | u
       offeredFps: w.fps,
       feederFps: (w.frames - w.warm) / ((t1 - t0) / 1e9),
       measuredFrames: w.frames - w.warm,
+      warmFrames: w.warm,
       finalSum,
       serverCpuMs: cpu1 - cpu0,
       serverCpuStatMs: stat1 - stat0,
@@ -663,7 +676,14 @@ async function run(): Promise<BenchResult> {
   const manyIds = (process.env.PEERS_MANY_WORKLOADS ?? 'terminal,idle').split(',');
   for (const manyWl of wls.filter((w) => (w.id === 'terminal' || w.id === 'idle') && manyIds.includes(w.id))) {
     if (!encs.includes('raw') || process.env.PEERS_MANY === '0') break;
-    const short: WorkloadSpec = manyWl.id === 'terminal' ? { ...manyWl, frames: manyWl.warm + Math.min(manyWl.frames - manyWl.warm, 120) } : manyWl;
+    // The idle desktop with 16 clients is measured once the servers have settled: after
+    // PEERS_MANY_IDLE_WARM_SECONDS (default 30) of the same idle frames for every server, so the
+    // figure is what an idle desktop costs, not start-up work (our JIT compiling, see the docs).
+    const idleWarm = Math.round(manyWl.fps * envNum('PEERS_MANY_IDLE_WARM_SECONDS', 30));
+    const short: WorkloadSpec =
+      manyWl.id === 'terminal'
+        ? { ...manyWl, frames: manyWl.warm + Math.min(manyWl.frames - manyWl.warm, 120) }
+        : { ...manyWl, warm: idleWarm, frames: idleWarm + manyWl.frames - manyWl.warm };
     for (const s of servers) plan.push({ server: s, workload: short, encoding: 'raw', clients: 16 });
   }
   const results: PhaseResult[] = [];
@@ -683,12 +703,15 @@ async function run(): Promise<BenchResult> {
   const failed = results.filter((r) => !r.ok);
   const badPictures = results.filter((r) => r.ok && r.clientFigures!.some((f) => !f.pictureOk));
   const sums = new Map<string, Set<string>>();
-  for (const r of results) if (r.ok) sums.set(`${r.workload}/${r.measuredFrames}`, (sums.get(`${r.workload}/${r.measuredFrames}`) ?? new Set()).add(r.finalSum!));
+  for (const r of results) {
+    const key = `${r.workload}/${r.warmFrames}/${r.measuredFrames}`;
+    if (r.ok) sums.set(key, (sums.get(key) ?? new Set()).add(r.finalSum!));
+  }
   const nondeterministic = [...sums].filter(([, v]) => v.size > 1).map(([k]) => k);
   const lateFeeds = results.filter((r) => r.ok && r.feederFps! < 0.95 * r.offeredFps!);
   const notes: string[] = [
     'ours/peer < 1 means ours is lower: better for bytes, latency, CPU and RSS; worse for frames/s. Every server ran fresh, fed the same frames, measured by the same rfbmeter binary.',
-    `Frames: ${wls.map((w) => `${w.id} ${w.warm} warm-up + ${w.frames - w.warm} measured at ${w.fps}/s`).join(', ')}. Latency = the client decoding frame k's corner tag minus the feeder starting to write frame k (one CLOCK_MONOTONIC).`,
+    `Frames: ${wls.map((w) => `${w.id} ${w.warm} warm-up + ${w.frames - w.warm} measured at ${w.fps}/s`).join(', ')}${idleManyNote(results)}. Latency = the client decoding frame k's corner tag minus the feeder starting to write frame k (one CLOCK_MONOTONIC).`,
     `zlib level ${ZLIB_LEVEL} for Zlib and ZRLE on ours (fixed). Meter offers: ${encs.map((e) => `${e} "${METER_ENCODINGS[e]}"`).join(', ')}, plus CompressLevel ${ZLIB_LEVEL} with zlib, zrle and tight (tight without a JPEG quality level: lossless). Peers' ZRLE level: ${zrleLevel === undefined ? 'their defaults (zlib default, 6)' : `${zrleLevel} (Xvnc -ZlibLevel ${zrleLevel}, vncserve -z ${zrleLevel})`}; libvncserver's Zlib takes CompressLevel ${ZLIB_LEVEL}. Xvnc has no Zlib.`,
     `Our server runs with the CLI's V8 flags: ${oursV8Flags().join(' ') || 'none (PEERS_OURS_V8_DEFAULTS=1)'}, on node's command line, as the CLI's executable and \`npm start\` start it.`,
     'Server CPU: the server process, all threads (ours includes its replay-guest thread copying frames into VRAM; libvncserver its stream-reader thread and the copy; Xvnc copies from the feeder\'s shared memory). The frame generator is a separate process for all.',

@@ -51,7 +51,7 @@ export const TIGHT_MAX_AREA = 65536;
  * native (3-byte TPIXEL, JPEG) or in the client's format; once the keys are made, the palette
  * and 3-byte copy data are written over it (4 bytes per pixel held, at most 3 needed).
  */
-const SCRATCH = { pixels: new Uint8Array(0), pixels32: new Uint32Array(0), keys: new Uint32Array(0) };
+const SCRATCH = { pixels: new Uint8Array(0), keys: new Uint32Array(0), keyBytes: new Uint8Array(0) };
 
 /** Whether this host stores a u32 least significant byte first. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -230,8 +230,8 @@ export class TightEncoder implements RectEncoder {
   /** Sizes the shared scratch buffers for sub-rects of `n` pixels (grown on first use, then kept). */
   private grow(n: number): void {
     SCRATCH.pixels = new Uint8Array(n * 4);
-    SCRATCH.pixels32 = new Uint32Array(SCRATCH.pixels.buffer);
     SCRATCH.keys = new Uint32Array(n);
+    SCRATCH.keyBytes = new Uint8Array(SCRATCH.keys.buffer);
   }
 
   /** Releases the zlib streams (call when the connection closes). */
@@ -272,7 +272,8 @@ export class TightEncoder implements RectEncoder {
       if (mono) this.stats.mono++;
       else this.stats.indexed++;
     } else if (jpegOn) {
-      const data = this.jpeg.compress(this.pixels, r.w, r.h, this.quality!);
+      // With 3-byte TPIXELs on a little-endian host the keys are the native pixels (see gather).
+      const data = this.jpeg.compress(is24 && LITTLE_ENDIAN ? SCRATCH.keyBytes : this.pixels, r.w, r.h, this.quality!);
       out.u8(this.control(TightControl.JPEG));
       writeCompactLength(out, data.length);
       out.bytesFrom(data);
@@ -286,10 +287,11 @@ export class TightEncoder implements RectEncoder {
   }
 
   /**
-   * Reads the sub-rect into `pixels` and `keys`. With a 3-byte TPIXEL the native pixels are
+   * Reads the sub-rect into `keys` (and `pixels`). With a 3-byte TPIXEL the native pixels are
    * read (8-bit channels convert to themselves, so red, green and blue are the native ones) and
-   * the key is 0xRRGGBB; otherwise the client-format pixels are read and the key packs the
-   * pixel's wire bytes little-endian (wire byte i is `key >>> 8i & 0xff`).
+   * the key is 0xRRGGBB; on a little-endian host they are read into the keys directly, and
+   * `pixels` is left alone. Otherwise the client-format pixels are read into `pixels` and the
+   * key packs the pixel's wire bytes little-endian (wire byte i is `key >>> 8i & 0xff`).
    */
   private gather(r: Rect, ctx: EncodeContext, is24: boolean): void {
     const { framebuffer, converter } = ctx;
@@ -298,13 +300,17 @@ export class TightEncoder implements RectEncoder {
     const keys = this.keys;
     if (is24) {
       const rowBytes = r.w * 4;
-      for (let y = 0, off = 0; y < r.h; y++, off += rowBytes) framebuffer.readRow(r.y + y, r.x, r.w, px, off);
-      // Native pixels are 0x00RRGGBB little-endian: on a little-endian host a u32 load is the
-      // key once the padding byte is masked off (one load per pixel instead of three).
       if (LITTLE_ENDIAN) {
-        const px32 = SCRATCH.pixels32;
-        for (let i = 0; i < n; i++) keys[i] = px32[i]! & 0xffffff;
-      } else for (let i = 0, o = 0; i < n; i++, o += 4) keys[i] = px[o]! | (px[o + 1]! << 8) | (px[o + 2]! << 16);
+        // Native pixels are 0x00RRGGBB little-endian: read straight into the keys, whose
+        // padding byte is then masked off. The key bytes are then the native pixels (with 0
+        // padding), which is what JPEG reads.
+        const dst = SCRATCH.keyBytes;
+        for (let y = 0, off = 0; y < r.h; y++, off += rowBytes) framebuffer.readRow(r.y + y, r.x, r.w, dst, off);
+        for (let i = 0; i < n; i++) keys[i] = keys[i]! & 0xffffff;
+        return;
+      }
+      for (let y = 0, off = 0; y < r.h; y++, off += rowBytes) framebuffer.readRow(r.y + y, r.x, r.w, px, off);
+      for (let i = 0, o = 0; i < n; i++, o += 4) keys[i] = px[o]! | (px[o + 1]! << 8) | (px[o + 2]! << 16);
       return;
     }
     this.reader.read(framebuffer, converter, r, px, 0);
