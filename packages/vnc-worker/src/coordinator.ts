@@ -13,6 +13,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { type DirtyRect, type InputSink, type Logger, type PointerShape, silentLogger } from '@openvmm-vnc-ts/video-core';
 import {
   type CursorImage,
+  DamageFilter,
   DEFAULT_CURSOR,
   DirtyBitmap,
   type FramebufferSource,
@@ -61,6 +62,8 @@ export class VncCoordinator {
   private readonly differ = new TileDiffer();
   /** Finds scrolls and moves in device dirt for CopyRect clients (its shadow exists only while one is connected). */
   private readonly moveDetector = new MoveDetector();
+  /** Device dirt is compared with the last frame before Raw and Zlib clients get it. */
+  private readonly damage = new DamageFilter();
   private readonly diffBitmap = new DirtyBitmap(0, 0);
   private readonly diffRects: { x: number; y: number; w: number; h: number }[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -99,6 +102,9 @@ export class VncCoordinator {
       // only what changes after this point.
       if (!this.deviceDirtSeen && this.clients.length > 0) this.differ.prime(channels.framebuffer);
       this.moveDetector.invalidate();
+      // Every client is marked below: the one moment the damage snapshot may be taken.
+      if (this.deviceDirtSeen && this.clients.length > 0) this.damage.prime(channels.framebuffer);
+      else this.damage.reset();
       // A new format can keep the size (a new offset or stride: page flipping) or change and
       // change back before a client's next update; either way its picture is stale: resend all.
       for (const c of this.clients) c.conn.markAllDirty();
@@ -136,6 +142,8 @@ export class VncCoordinator {
 
   /** Device dirt: the guest changed these rectangles. Reaches every client. */
   dirt(rects: readonly DirtyRect[]): void {
+    // The tile differ's snapshot is good for comparing DIRT only now, as tile diff stops.
+    const diffed = this.deviceDirtSeen ? undefined : this.differ.handOver();
     if (!this.deviceDirtSeen) this.log.debug('device dirt seen; tile diff off');
     this.deviceDirtSeen = true;
     this.updateTimer();
@@ -144,7 +152,35 @@ export class VncCoordinator {
     const copyClients = this.clients.some((c) => c.conn.takesCopyRect);
     const moves = this.moveDetector.observe(this.channels.framebuffer, rects, copyClients);
     const shadow = copyClients ? this.moveDetector.shadow : undefined;
-    for (const c of this.clients) c.conn.markDirtyBatch(rects, moves, shadow);
+    const changed = this.changedParts(rects, diffed);
+    for (const c of this.clients) c.conn.markDirtyBatch(c.conn.takesComparedDirt ? changed : rects, moves, shadow);
+  }
+
+  /**
+   * The parts of `rects` whose pixels changed ({@link DamageFilter}), for the clients that take
+   * them (Raw and Zlib without CopyRect). With none, nothing is compared and the snapshot is
+   * dropped: it would go stale, and a stale snapshot can hide a change (a pixel changed and then
+   * changed back). On the first DIRT the tile differ's snapshot (`diffed`) is taken over: clients
+   * connected before the guest sent DIRT were served by tile diff, and every change it found went
+   * to every client. Otherwise, without a snapshot, one is taken and those clients resend the
+   * whole screen, which is what makes it safe to compare against.
+   */
+  private changedParts(rects: readonly DirtyRect[], diffed: { data: Uint8Array; width: number; height: number } | undefined): readonly DirtyRect[] {
+    const fb = this.channels.framebuffer;
+    const compared = this.clients.filter((c) => c.conn.takesComparedDirt);
+    if (compared.length === 0) {
+      this.damage.reset();
+      return rects;
+    }
+    if (!this.damage.isPrimedFor(fb)) {
+      if (diffed && diffed.width === fb.width && diffed.height === fb.height) this.damage.adopt(diffed.data, diffed.width, diffed.height);
+      else {
+        this.damage.prime(fb);
+        for (const c of compared) c.conn.markAllDirty();
+        return rects;
+      }
+    }
+    return this.damage.filter(fb, rects);
   }
 
   /** The dirt channel closed: go back to finding changes by tile diff. */
@@ -153,6 +189,7 @@ export class VncCoordinator {
     this.deviceDirtSeen = false;
     this.differ.reset();
     this.moveDetector.invalidate();
+    this.damage.reset();
     this.log.info('device dirt channel closed; falling back to tile diff');
     this.updateTimer();
   }
@@ -187,6 +224,7 @@ export class VncCoordinator {
     }
     this.differ.reset();
     this.moveDetector.invalidate();
+    this.damage.reset();
     this.log.info('restarted: all clients disconnected, listener kept');
   }
 
@@ -213,6 +251,7 @@ export class VncCoordinator {
       diffTimer: this.timer !== undefined,
       ...this.stats,
       moveDetector: { shadow: this.moveDetector.shadow.active, ...this.moveDetector.counters },
+      damageFilter: { snapshot: this.damage.isPrimedFor(this.channels.framebuffer), ...this.damage.counters },
       clients: this.clients.map((c) => ({ id: c.id, remote: c.remote, ...c.conn.inspect() })),
     };
   }
@@ -302,6 +341,9 @@ export class VncCoordinator {
     // The newcomer's first update reads the whole frame; make sure a snapshot predates it so
     // that tile diff misses nothing that changes in between.
     if (!this.deviceDirtSeen && !this.differ.isPrimedFor(this.channels.framebuffer)) this.differ.prime(this.channels.framebuffer);
+    // The only client will read the whole frame: the damage snapshot may be taken now (see
+    // DamageFilter), which spares it a second full frame at the next DIRT.
+    if (this.deviceDirtSeen && this.clients.length === 0) this.damage.prime(this.channels.framebuffer);
     const id = this.nextId++;
     const conn = new VncConnection(socket, {
       framebuffer: this.channels.framebuffer,
@@ -374,6 +416,8 @@ export class VncCoordinator {
   private remove(client: Client): void {
     const i = this.clients.indexOf(client);
     if (i >= 0) this.clients.splice(i, 1);
+    // Nobody left to compare for: free the snapshot (the next first client takes a new one).
+    if (this.clients.length === 0) this.damage.reset();
     this.updateTimer();
   }
 

@@ -249,6 +249,11 @@ export class VncConnection extends EventEmitter<VncConnectionEvents> {
     return this.updates.clientEncodings.has(Encoding.COPY_RECT);
   }
 
+  /** True when the client should be passed only the pixels that changed (see `UpdateBuilder.takesComparedDirt`). */
+  get takesComparedDirt(): boolean {
+    return this.updates.takesComparedDirt;
+  }
+
   /** Marks the whole screen as changed. */
   markAllDirty(): void {
     this.updates.markAll();

@@ -22,6 +22,7 @@ export * from './pointer.js';
 export * from './server-messages.js';
 export * from './connection.js';
 export * from './tile-diff.js';
+export * from './damage-filter.js';
 export * from './deflate.js';
 export * from './encodings/read-pixels.js';
 export * from './encodings/zlib.js';

@@ -122,6 +122,17 @@ export class TileDiffer {
     return this.width === fb.width && this.height === fb.height && this.width > 0;
   }
 
+  /**
+   * Hands the snapshot over (to the damage filter, when the guest starts sending DIRT) and
+   * forgets it; `undefined` when there is none. Rows are back to back, `width * 4` bytes each.
+   */
+  handOver(): { data: Uint8Array; width: number; height: number } | undefined {
+    if (this.width === 0) return undefined;
+    const out = { data: this.snapshot, width: this.width, height: this.height };
+    this.reset();
+    return out;
+  }
+
   /** Forgets the snapshot (the next diff reports everything). */
   reset(): void {
     this.width = 0;

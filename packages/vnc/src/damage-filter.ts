@@ -1,0 +1,268 @@
+/**
+ * Damage filter: drops the parts of the guest's dirty rectangles whose pixels did not change.
+ *
+ * A guest's video driver reports what it drew, not what changed: a terminal that scrolls reports
+ * the whole screen, though the blank ends of its lines stay blank, and a clock redraws all its
+ * digits every second. TigerVNC's Xvnc compares such damage with its previous framebuffer before
+ * it sends anything ("ComparingUpdateTracker"); this does the same against a snapshot of its own.
+ * Each DIRT rect is compared row by row with the snapshot (one native compare per row); a row that
+ * differs is compared tile column by tile column (16 pixels, {@link TILE_SIZE}), word by word, and
+ * the changed slices are copied into the snapshot. What comes out is, per 16-row band of each
+ * rect, the runs of changed tile columns clipped to the rect (so a 2-pixel caret stays 2 pixels
+ * wide) and to the band's first and last changed rows, merged downwards where they line up.
+ *
+ * Why it never loses a change: the snapshot only ever takes pixels inside a DIRT rect, at the
+ * moment they are compared, and every change found is passed on. A client reads pixels when it
+ * encodes, after that moment, so it holds at least what the snapshot holds for every area the
+ * filter has looked at; a later DIRT whose pixels equal the snapshot is one the client has
+ * already been sent (or will read in an update still pending). The snapshot is valid only from a
+ * moment when every client that gets filtered rects is about to read the whole screen anyway
+ * ({@link DamageFilter.prime}: a first client, a new format); the coordinator sees to that.
+ */
+
+import { TILE_SIZE } from './dirty-bitmap.js';
+import type { FramebufferSource } from './framebuffer-source.js';
+import type { BatchRect } from './move-tracker.js';
+
+/** Counters for `inspect()`: pixels that came in as DIRT and pixels passed on. */
+export interface DamageFilterCounters {
+  batches: number;
+  pixelsIn: number;
+  pixelsOut: number;
+}
+
+/** Batches at least this large (pixels) where this share changed switch to copying (see filter). */
+const COPY_ONLY_MIN_PIXELS = 256 * 1024;
+const COPY_ONLY_CHANGED = 0.9;
+/** Batches copied without comparing before the next comparison. */
+const COPY_ONLY_BATCHES = 7;
+
+/** A snapshot of the framebuffer and the comparison of DIRT rects against it. */
+export class DamageFilter {
+  /** Counters since start. */
+  readonly counters: DamageFilterCounters = { batches: 0, pixelsIn: 0, pixelsOut: 0 };
+  private snapshot: Uint8Array = new Uint8Array(0);
+  private snap32: Uint32Array = new Uint32Array(0);
+  /** One row of the current frame when the source has no zero-copy row view. */
+  private row = new Uint8Array(0);
+  private row32 = new Uint32Array(0);
+  /** Changed tile columns of the band being scanned (1 = changed). */
+  private changed = new Uint8Array(0);
+  /**
+   * Tiles (row-major, `tilesX` per row) whose snapshot is stale: passed on whole while copying
+   * (see {@link DamageFilter.filter}). Such a tile counts as changed until it is compared whole.
+   */
+  private stale = new Uint8Array(0);
+  private tilesX = 0;
+  private width = 0;
+  private height = 0;
+  /** Batches left to copy without comparing (see {@link DamageFilter.filter}). */
+  private copyOnly = 0;
+  /** Pixels found really different (stale tiles aside) in the batch being compared. */
+  private realChanged = 0;
+
+  /**
+   * `copyOnlyMinPixels`: how large a batch must be (pixels) to switch to passing DIRT on whole
+   * when nearly all of it changed (see {@link DamageFilter.filter}); 256 Ki pixels by default.
+   */
+  constructor(private readonly copyOnlyMinPixels = COPY_ONLY_MIN_PIXELS) {}
+
+  /** True while a snapshot of `fb`'s current size is held. */
+  isPrimedFor(fb: FramebufferSource): boolean {
+    return this.width > 0 && this.width === fb.width && this.height === fb.height;
+  }
+
+  /**
+   * Takes the snapshot now. Call it only when every client that will get filtered rects is about
+   * to read the whole screen anyway (see the module comment).
+   */
+  prime(fb: FramebufferSource): void {
+    const w = fb.width;
+    const h = fb.height;
+    this.width = w;
+    this.height = h;
+    if (this.snapshot.length !== w * h * 4) {
+      this.snapshot = new Uint8Array(w * h * 4);
+      this.snap32 = new Uint32Array(this.snapshot.buffer);
+    }
+    this.sizeScratch(w, h);
+    for (let y = 0; y < h; y++) fb.readRow(y, 0, w, this.snapshot, y * w * 4);
+  }
+
+  /**
+   * Takes over a snapshot made elsewhere under the same rule (the tile differ's, when the guest
+   * starts sending DIRT: everything it holds has been passed to every client): `data` is
+   * `width * height` pixels, rows back to back, and is kept, not copied.
+   */
+  adopt(data: Uint8Array, width: number, height: number): void {
+    if (data.length !== width * height * 4 || data.byteOffset % 4 !== 0) throw new RangeError('snapshot size does not match');
+    this.width = width;
+    this.height = height;
+    this.snapshot = data;
+    this.snap32 = new Uint32Array(data.buffer, data.byteOffset, width * height);
+    this.sizeScratch(width, height);
+  }
+
+  /** Drops the snapshot (and its memory); the next use must {@link DamageFilter.prime} again. */
+  reset(): void {
+    this.width = 0;
+    this.height = 0;
+    this.copyOnly = 0;
+    this.snapshot = new Uint8Array(0);
+    this.snap32 = new Uint32Array(0);
+  }
+
+  private sizeScratch(w: number, h: number): void {
+    if (this.row.length !== w * 4) {
+      this.row = new Uint8Array(w * 4);
+      this.row32 = new Uint32Array(this.row.buffer);
+    }
+    this.tilesX = Math.ceil(w / TILE_SIZE);
+    if (this.changed.length < this.tilesX) this.changed = new Uint8Array(this.tilesX);
+    const tiles = this.tilesX * Math.ceil(h / TILE_SIZE);
+    if (this.stale.length !== tiles) this.stale = new Uint8Array(tiles);
+    else this.stale.fill(0);
+    this.copyOnly = 0;
+  }
+
+  /**
+   * The changed parts of `rects` (right/bottom exclusive, clipped to the screen), with the
+   * snapshot brought up to date inside them. Requires {@link DamageFilter.isPrimedFor}. After a
+   * large batch that changed almost everywhere, the next few are passed on whole (clipped),
+   * their pixels copied into the snapshot without comparing.
+   */
+  filter(fb: FramebufferSource, rects: readonly BatchRect[]): BatchRect[] {
+    if (!this.isPrimedFor(fb)) throw new Error('damage filter used without a snapshot of this size');
+    const out: BatchRect[] = [];
+    this.counters.batches++;
+    const copyOnly = this.copyOnly > 0;
+    if (copyOnly) this.copyOnly--;
+    let pixelsIn = 0;
+    this.realChanged = 0;
+    for (const r of rects) {
+      const left = Math.max(0, r.left);
+      const top = Math.max(0, r.top);
+      const right = Math.min(this.width, r.right);
+      const bottom = Math.min(this.height, r.bottom);
+      if (right <= left || bottom <= top) continue;
+      pixelsIn += (right - left) * (bottom - top);
+      if (copyOnly) {
+        this.markStale(left, top, right, bottom);
+        out.push({ left, top, right, bottom });
+      } else this.filterRect(fb, left, top, right, bottom, out);
+    }
+    let pixelsOut = 0;
+    for (const o of out) pixelsOut += (o.right - o.left) * (o.bottom - o.top);
+    // Full-screen motion (video) changes nearly every pixel: comparing then only costs (about
+    // 10 ms per 1080p frame). After such a batch the next ones are passed on whole without
+    // looking at their pixels (their tiles marked stale), and every COPY_ONLY_BATCHES + 1st is
+    // compared again: stale tiles are passed on whole then too, but only real differences
+    // count towards staying in copy mode.
+    if (!copyOnly && pixelsIn >= this.copyOnlyMinPixels && this.realChanged >= COPY_ONLY_CHANGED * pixelsIn) this.copyOnly = COPY_ONLY_BATCHES;
+    this.counters.pixelsIn += pixelsIn;
+    this.counters.pixelsOut += pixelsOut;
+    return out;
+  }
+
+  /** Marks the tiles `left..right` x `top..bottom` touches as stale. */
+  private markStale(left: number, top: number, right: number, bottom: number): void {
+    const T = TILE_SIZE;
+    const t0 = Math.floor(left / T);
+    const t1 = Math.ceil(right / T);
+    for (let ty = Math.floor(top / T); ty < Math.ceil(bottom / T); ty++) this.stale.fill(1, ty * this.tilesX + t0, ty * this.tilesX + t1);
+  }
+
+  private filterRect(fb: FramebufferSource, left: number, top: number, right: number, bottom: number, out: BatchRect[]): void {
+    const T = TILE_SIZE;
+    const t0 = Math.floor(left / T);
+    const t1 = Math.ceil(right / T);
+    const changed = this.changed;
+    /** Rects of the previous band, which may grow downwards. */
+    let open: { left: number; top: number; right: number; bottom: number }[] = [];
+    for (let y0 = top; y0 < bottom; ) {
+      const y1 = Math.min(bottom, (Math.floor(y0 / T) + 1) * T);
+      changed.fill(0, t0, t1);
+      const ty = Math.floor(y0 / T);
+      const staleAt = ty * this.tilesX;
+      let staleBand = false;
+      for (let t = t0; t < t1; t++) if (this.stale[staleAt + t]) staleBand = true;
+      // The band's first and last rows that differ: its rects are cut to those rows (all of
+      // them where a stale tile is passed on).
+      let first = staleBand ? y0 : -1;
+      let last = staleBand ? y1 - 1 : -1;
+      for (let y = y0; y < y1; y++) {
+        if (!this.compareRow(fb, y, left, right, t0, t1, staleBand ? staleAt : -1)) continue;
+        if (first < 0) first = y;
+        last = y;
+      }
+      if (staleBand) {
+        // A stale tile whose every pixel was just copied is fresh again.
+        const whole = y0 === ty * T && y1 === Math.min(this.height, (ty + 1) * T);
+        for (let t = t0; t < t1; t++) if (whole && t * T >= left && Math.min(this.width, (t + 1) * T) <= right) this.stale[staleAt + t] = 0;
+      }
+      const next: typeof open = [];
+      if (first >= 0) {
+        for (let t = t0; t < t1; ) {
+          if (!changed[t]) {
+            t++;
+            continue;
+          }
+          let e = t + 1;
+          while (e < t1 && changed[e]) e++;
+          const rl = Math.max(left, t * T);
+          const rr = Math.min(right, e * T);
+          const above = first === y0 ? open.find((o) => o.left === rl && o.right === rr && o.bottom === y0) : undefined;
+          if (above) {
+            above.bottom = last + 1;
+            next.push(above);
+          } else {
+            const rect = { left: rl, top: first, right: rr, bottom: last + 1 };
+            out.push(rect);
+            next.push(rect);
+          }
+          t = e;
+        }
+      }
+      open = next;
+      y0 = y1;
+    }
+  }
+
+  /**
+   * Compares row `y`'s pixels `left..right` with the snapshot; marks the tile columns that
+   * differ in `changed` and copies their slices into the snapshot. True if any differed. Stale
+   * tiles (`staleAt`: the band's first tile index in `stale`, or -1 for none) count as differing.
+   */
+  private compareRow(fb: FramebufferSource, y: number, left: number, right: number, t0: number, t1: number, staleAt: number): boolean {
+    const w = this.width;
+    const base = y * w;
+    const snap = this.snapshot;
+    // A full-width rect's row is compared in place where the source offers a word-aligned view;
+    // otherwise the rect's part of the row is copied (only those pixels: the source's count of
+    // bytes read stays honest).
+    let cur: Uint8Array = this.row;
+    let c32: Uint32Array = this.row32;
+    const view = right - left === w ? fb.rowView?.(y) : undefined;
+    if (view && view.byteOffset % 4 === 0) {
+      cur = view;
+      c32 = new Uint32Array(view.buffer, view.byteOffset, w);
+    } else fb.readRow(y, left, right - left, cur, left * 4);
+    if (staleAt < 0 && Buffer.compare(cur.subarray(left * 4, right * 4), snap.subarray((base + left) * 4, (base + right) * 4)) === 0) return false;
+    // Word by word, one tile column at a time (most rows that differ differ in many columns: a
+    // loop beats a native call per column). Equal words are equal pixels in any byte order.
+    const s32 = this.snap32;
+    const changed = this.changed;
+    const T = TILE_SIZE;
+    for (let t = t0; t < t1; t++) {
+      const x0 = Math.max(left, t * T);
+      const x1 = Math.min(right, (t + 1) * T);
+      let diff = 0;
+      for (let x = x0; x < x1; x++) diff |= c32[x]! ^ s32[base + x]!;
+      if (diff !== 0) this.realChanged += x1 - x0;
+      else if (staleAt < 0 || this.stale[staleAt + t] === 0) continue;
+      changed[t] = 1;
+      for (let x = x0; x < x1; x++) s32[base + x] = c32[x]!;
+    }
+    return true;
+  }
+}
