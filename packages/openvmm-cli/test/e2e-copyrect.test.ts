@@ -9,7 +9,9 @@
  *   CopyRect first: the test reads its canvas.
  *
  * Either way the picture must equal VRAM pixel for pixel, and the server must report the moves
- * it found and the CopyRects it sent to that client. The server runs in-process
+ * it found and the CopyRects it sent to that client. libvncclient also follows the scenario over
+ * Raw and over Zlib without CopyRect, where the server passes on only the pixels that changed
+ * (its damage filter): the picture must be exact there too. The server runs in-process
  * (`VncCoordinator` over a real shared VRAM) so the test owns the pixels; the clients are the
  * independent implementations.
  */
@@ -82,7 +84,11 @@ class Screen {
   }
 }
 
-type Info = { clients: { updates: number; encodings: string[]; copyRect?: { copyRectsSent: number } }[]; moveDetector: { moves: number } };
+type Info = {
+  clients: { updates: number; encodings: string[]; copyRect?: { copyRectsSent: number } }[];
+  moveDetector: { moves: number };
+  damageFilter: { pixelsIn: number; pixelsOut: number };
+};
 
 /** Starts the server over a screen of text lines. */
 async function start(): Promise<{ s: Screen; info: () => Info }> {
@@ -93,11 +99,11 @@ async function start(): Promise<{ s: Screen; info: () => Info }> {
   return { s, info: () => vnc!.inspect() as unknown as Info };
 }
 
-/** Waits for a client that took CopyRect and got its first update. */
-async function clientReady(info: () => Info): Promise<void> {
+/** Waits for a client that took `encoding` (CopyRect unless said) and got its first update. */
+async function clientReady(info: () => Info, encoding = 'COPY_RECT'): Promise<void> {
   const deadline = Date.now() + 20_000;
-  while (!(info().clients[0]?.updates ?? 0) || !info().clients[0]!.encodings.includes('COPY_RECT')) {
-    if (Date.now() > deadline) throw new Error('the client did not connect with CopyRect');
+  while (!(info().clients[0]?.updates ?? 0) || !info().clients[0]!.encodings.includes(encoding)) {
+    if (Date.now() > deadline) throw new Error(`the client did not connect with ${encoding}`);
     await sleep(20);
   }
 }
@@ -159,6 +165,26 @@ describe('CopyRect decoded pixel-exact by real clients', () => {
     expect(stats.moveDetector.moves).toBeGreaterThanOrEqual(40);
     expect(stats.clients[0]!.copyRect!.copyRectsSent).toBe(report.rects.copyrect);
   }, 60_000);
+
+  // Without CopyRect, Raw and Zlib clients get only the pixels that changed (the damage
+  // filter); the picture must still be exact.
+  for (const [encodings, name] of [
+    ['raw', 'RAW'],
+    ['zlib raw', 'ZLIB'],
+  ] as const) {
+    it(`libvncclient over ${name} without CopyRect: the same scenario, compared dirt only`, async () => {
+      const { s, info } = await start();
+      const grab = vncgrab('127.0.0.1', vnc!.address().port, join(dir, `compared-${name}.ppm`), { encodings, quietMs: 1500, timeoutSecs: 30 });
+      await clientReady(info, name);
+      await scrollAndDrag(s);
+      await sleep(500);
+      const stats = info();
+      const { picture } = await grab;
+      expect(diffCount(picture, s.picture())).toBe(0);
+      expect(stats.damageFilter.pixelsOut).toBeGreaterThan(0);
+      expect(stats.damageFilter.pixelsOut).toBeLessThan(stats.damageFilter.pixelsIn * 0.9);
+    }, 60_000);
+  }
 
   it('noVNC in Chromium: the same scenario over WebSocket', async () => {
     const { s, info } = await start();
