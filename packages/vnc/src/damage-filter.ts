@@ -5,9 +5,9 @@
  * the whole screen, though the blank ends of its lines stay blank, and a clock redraws all its
  * digits every second. TigerVNC's Xvnc compares such damage with its previous framebuffer before
  * it sends anything ("ComparingUpdateTracker"); this does the same against a snapshot of its own.
- * Each DIRT rect is compared row by row with the snapshot (one native compare per row); a row that
- * differs is compared tile column by tile column (16 pixels, {@link TILE_SIZE}), word by word, and
- * the changed slices are copied into the snapshot. What comes out is, per 16-row band of each
+ * Each DIRT rect is read row by row and compared with the snapshot (one native compare per row);
+ * a row that differs is compared tile column by tile column (16 pixels, {@link TILE_SIZE}), word
+ * by word up to each column's first difference, and copied into the snapshot. What comes out is, per 16-row band of each
  * rect, the runs of changed tile columns clipped to the rect (so a 2-pixel caret stays 2 pixels
  * wide) and to the band's first and last changed rows, merged downwards where they line up.
  *
@@ -230,39 +230,40 @@ export class DamageFilter {
 
   /**
    * Compares row `y`'s pixels `left..right` with the snapshot; marks the tile columns that
-   * differ in `changed` and copies their slices into the snapshot. True if any differed. Stale
+   * differ in `changed` and copies the row into the snapshot. True if any differed. Stale
    * tiles (`staleAt`: the band's first tile index in `stale`, or -1 for none) count as differing.
    */
   private compareRow(fb: FramebufferSource, y: number, left: number, right: number, t0: number, t1: number, staleAt: number): boolean {
     const w = this.width;
     const base = y * w;
     const snap = this.snapshot;
-    // A full-width rect's row is compared in place where the source offers a word-aligned view;
-    // otherwise the rect's part of the row is copied (only those pixels: the source's count of
+    // The rect's part of the row is copied first, so that the comparison and the copy into the
+    // snapshot see the same pixels while the guest may be writing (and the source's count of
     // bytes read stays honest).
-    let cur: Uint8Array = this.row;
-    let c32: Uint32Array = this.row32;
-    const view = right - left === w ? fb.rowView?.(y) : undefined;
-    if (view && view.byteOffset % 4 === 0) {
-      cur = view;
-      c32 = new Uint32Array(view.buffer, view.byteOffset, w);
-    } else fb.readRow(y, left, right - left, cur, left * 4);
+    const cur = this.row;
+    const c32 = this.row32;
+    fb.readRow(y, left, right - left, cur, left * 4);
     if (staleAt < 0 && Buffer.compare(cur.subarray(left * 4, right * 4), snap.subarray((base + left) * 4, (base + right) * 4)) === 0) return false;
     // Word by word, one tile column at a time (most rows that differ differ in many columns: a
-    // loop beats a native call per column). Equal words are equal pixels in any byte order.
+    // loop beats a native call per column), each column until its first difference. Equal words
+    // are equal pixels in any byte order. Then the whole span is copied in one native call
+    // (equal columns copy onto themselves).
     const s32 = this.snap32;
     const changed = this.changed;
+    const stale = this.stale;
     const T = TILE_SIZE;
+    let real = 0;
     for (let t = t0; t < t1; t++) {
-      const x0 = Math.max(left, t * T);
-      const x1 = Math.min(right, (t + 1) * T);
-      let diff = 0;
-      for (let x = x0; x < x1; x++) diff |= c32[x]! ^ s32[base + x]!;
-      if (diff !== 0) this.realChanged += x1 - x0;
-      else if (staleAt < 0 || this.stale[staleAt + t] === 0) continue;
+      const x0 = t === t0 ? left : t * T;
+      const x1 = t === t1 - 1 ? right : x0 - (x0 % T) + T;
+      let x = x0;
+      while (x < x1 && c32[x] === s32[base + x]) x++;
+      if (x < x1) real += x1 - x0;
+      else if (staleAt < 0 || stale[staleAt + t] === 0) continue;
       changed[t] = 1;
-      for (let x = x0; x < x1; x++) s32[base + x] = c32[x]!;
     }
+    this.realChanged += real;
+    snap.set(cur.subarray(left * 4, right * 4), (base + left) * 4);
     return true;
   }
 }
