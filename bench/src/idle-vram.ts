@@ -79,6 +79,10 @@ async function runMode(mode: Mode): Promise<Row[]> {
     await client.waitForUpdates(1);
     check(client.counters.bytes >= FHD.width * FHD.height * 4 + 16, `first update has ${client.counters.bytes} bytes`);
     if (mode === 'device') {
+      // The guest draws a line of text, then reports it (an unchanged region would send nothing:
+      // the Raw client is passed only pixels that changed).
+      const px = new Uint32Array(vram.bytes.buffer, vram.bytes.byteOffset, FHD.width * FHD.height);
+      for (let y = 100; y < 116; y++) px.fill(0x336699, y * FHD.width + 100, y * FHD.width + 228);
       coord.dirt([{ left: 100, top: 100, right: 228, bottom: 116 }]);
       await client.waitForUpdates(2);
     }

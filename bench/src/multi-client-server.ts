@@ -134,6 +134,8 @@ async function main(): Promise<void> {
     }
   }
 
+  let dirtCount = 0;
+
   async function handle(req: ServerRequest): Promise<unknown> {
     switch (req.op) {
       case 'memory': {
@@ -145,9 +147,16 @@ async function main(): Promise<void> {
         const s = coord.inspect();
         return { clientCount: s['clientCount'], dirtSource: s['dirtSource'], diffTimer: s['diffTimer'], diffPasses: s['diffPasses'] };
       }
-      case 'dirt':
+      case 'dirt': {
+        // The guest draws, then reports: the region gets a new colour (Raw clients are passed
+        // only pixels that changed, so an unchanged region would send nothing).
+        const px = new Uint32Array(vram.buffer);
+        const w = req.region.right - req.region.left;
+        for (let y = req.region.top; y < req.region.bottom; y++) px.fill(0x336699 ^ (dirtCount & 0xff), y * FHD.width + req.region.left, y * FHD.width + req.region.left + w);
+        dirtCount++;
         coord.dirt([req.region]);
         return null;
+      }
       case 'idle':
         return window(req.ms, req.samples);
       case 'busy':
