@@ -103,7 +103,7 @@ export class VncCoordinator {
       if (!this.deviceDirtSeen && this.clients.length > 0) this.differ.prime(channels.framebuffer);
       this.moveDetector.invalidate();
       // Every client is marked below: the one moment the damage snapshot may be taken.
-      if (this.deviceDirtSeen && this.clients.length > 0) this.damage.prime(channels.framebuffer);
+      if (this.deviceDirtSeen && this.clients.some((c) => c.conn.takesComparedDirt)) this.damage.prime(channels.framebuffer);
       else this.damage.reset();
       // A new format can keep the size (a new offset or stride: page flipping) or change and
       // change back before a client's next update; either way its picture is stale: resend all.

@@ -60,6 +60,17 @@ export class DamageFilter {
   private copyOnly = 0;
   /** Pixels found really different (stale tiles aside) in the batch being compared. */
   private realChanged = 0;
+  /**
+   * Bumped by every prime, adopt and reset. Reading a row runs the source's code, which may
+   * change the format, and a format change may prime or reset this filter from inside that read
+   * (the coordinator's format listener): a read that comes back to another epoch, or to another
+   * size, stops the work in progress.
+   */
+  private epoch = 0;
+  /** The epoch {@link DamageFilter.filter} started in. */
+  private filterEpoch = 0;
+  /** Set when a read came back to another epoch or size (see {@link DamageFilter.epoch}). */
+  private aborted = false;
 
   /**
    * `copyOnlyMinPixels`: how large a batch must be (pixels) to switch to passing DIRT on whole
@@ -86,7 +97,16 @@ export class DamageFilter {
       this.snap32 = new Uint32Array(this.snapshot.buffer);
     }
     this.sizeScratch(w, h);
-    for (let y = 0; y < h; y++) fb.readRow(y, 0, w, this.snapshot, y * w * 4);
+    const epoch = ++this.epoch;
+    for (let y = 0; y < h; y++) {
+      fb.readRow(y, 0, w, this.snapshot, y * w * 4);
+      // The read changed the format: whatever ran inside it (a newer prime, or a reset) stands.
+      if (this.epoch !== epoch) return;
+      if (fb.width !== w || fb.height !== h) {
+        this.reset();
+        return;
+      }
+    }
   }
 
   /**
@@ -101,10 +121,12 @@ export class DamageFilter {
     this.snapshot = data;
     this.snap32 = new Uint32Array(data.buffer, data.byteOffset, width * height);
     this.sizeScratch(width, height);
+    this.epoch++;
   }
 
   /** Drops the snapshot (and its memory); the next use must {@link DamageFilter.prime} again. */
   reset(): void {
+    this.epoch++;
     this.width = 0;
     this.height = 0;
     this.copyOnly = 0;
@@ -139,7 +161,10 @@ export class DamageFilter {
     if (copyOnly) this.copyOnly--;
     let pixelsIn = 0;
     this.realChanged = 0;
+    this.filterEpoch = this.epoch;
+    this.aborted = false;
     for (const r of rects) {
+      if (this.aborted) break;
       const left = Math.max(0, r.left);
       const top = Math.max(0, r.top);
       const right = Math.min(this.width, r.right);
@@ -150,6 +175,12 @@ export class DamageFilter {
         this.markStale(left, top, right, bottom);
         out.push({ left, top, right, bottom });
       } else this.filterRect(fb, left, top, right, bottom, out);
+    }
+    if (this.aborted) {
+      // The format changed while a row was read: pass the rects on as they are (the screen is
+      // resent in full after a format change anyway). A snapshot of the old size is dropped.
+      if (this.epoch === this.filterEpoch) this.reset();
+      return rects.map((r) => ({ left: r.left, top: r.top, right: r.right, bottom: r.bottom }));
     }
     let pixelsOut = 0;
     for (const o of out) pixelsOut += (o.right - o.left) * (o.bottom - o.top);
@@ -190,11 +221,12 @@ export class DamageFilter {
       // them where a stale tile is passed on).
       let first = staleBand ? y0 : -1;
       let last = staleBand ? y1 - 1 : -1;
-      for (let y = y0; y < y1; y++) {
+      for (let y = y0; y < y1 && !this.aborted; y++) {
         if (!this.compareRow(fb, y, left, right, t0, t1, staleBand ? staleAt : -1)) continue;
         if (first < 0) first = y;
         last = y;
       }
+      if (this.aborted) return;
       if (staleBand) {
         // A stale tile whose every pixel was just copied is fresh again.
         const whole = y0 === ty * T && y1 === Math.min(this.height, (ty + 1) * T);
@@ -243,6 +275,10 @@ export class DamageFilter {
     const cur = this.row;
     const c32 = this.row32;
     fb.readRow(y, left, right - left, cur, left * 4);
+    if (this.aborted || this.epoch !== this.filterEpoch || fb.width !== w || fb.height !== this.height) {
+      this.aborted = true;
+      return false;
+    }
     if (staleAt < 0 && Buffer.compare(cur.subarray(left * 4, right * 4), snap.subarray((base + left) * 4, (base + right) * 4)) === 0) return false;
     // Word by word, one tile column at a time (most rows that differ differ in many columns: a
     // loop beats a native call per column), each column until its first difference. Equal words

@@ -83,6 +83,39 @@ describe('DamageFilter', () => {
     expect(f.filter(fb, [rect(0, 0, 16, 16)])).toEqual([]);
   });
 
+  it('stops comparing when the size changes inside a row read, and passes the rects on as they are', () => {
+    /** Runs `hook` once, inside the n-th row read from now. */
+    class HookedFramebuffer extends MemFramebuffer {
+      hook: { at: number; run: () => void } | undefined;
+      override readRow(y: number, x: number, w: number, dst: Uint8Array, off: number): void {
+        super.readRow(y, x, w, dst, off);
+        if (this.hook && --this.hook.at === 0) {
+          const run = this.hook.run;
+          this.hook = undefined;
+          run();
+        }
+      }
+    }
+    const fb = new HookedFramebuffer(64, 48, (x, y) => x + y);
+    const f = new DamageFilter();
+    f.prime(fb);
+    fb.setPixel(1, 40, 0xffffff);
+    // A resize half-way, nobody re-priming: the snapshot (of the old size) is dropped.
+    fb.hook = { at: 20, run: () => fb.resize(32, 24) };
+    expect(f.filter(fb, [rect(0, 0, 64, 48)])).toEqual([rect(0, 0, 64, 48)]);
+    expect(f.isPrimedFor(fb)).toBe(false);
+    // A resize half-way whose listener primes again (as the coordinator's does): that stands.
+    f.prime(fb);
+    fb.hook = { at: 10, run: () => (fb.resize(40, 30), f.prime(fb)) };
+    expect(f.filter(fb, [rect(0, 0, 32, 24)])).toEqual([rect(0, 0, 32, 24)]);
+    expect(f.isPrimedFor(fb)).toBe(true);
+    expect(f.filter(fb, [rect(0, 0, 40, 30)])).toEqual([]);
+    // And a resize inside prime's own reads leaves no snapshot of the wrong size.
+    fb.hook = { at: 5, run: () => fb.resize(16, 16) };
+    f.prime(fb);
+    expect(f.isPrimedFor(fb)).toBe(false);
+  });
+
   it('refuses to run without a snapshot of the current size', () => {
     const fb = new MemFramebuffer(32, 32);
     const f = new DamageFilter();
