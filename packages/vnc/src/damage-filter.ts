@@ -7,17 +7,23 @@
  * it sends anything ("ComparingUpdateTracker"); this does the same against a snapshot of its own.
  * Each DIRT rect is read row by row and compared with the snapshot (one native compare per row);
  * a row that differs is compared tile column by tile column (16 pixels, {@link TILE_SIZE}), word
- * by word up to each column's first difference, and copied into the snapshot. What comes out is, per 16-row band of each
- * rect, the runs of changed tile columns clipped to the rect (so a 2-pixel caret stays 2 pixels
- * wide) and to the band's first and last changed rows, merged downwards where they line up.
+ * by word up to each column's first difference, and copied into the snapshot. What comes out is,
+ * per 16-row band of each rect, the runs of changed tile columns clipped to the rect (so a
+ * 2-pixel caret stays 2 pixels wide) and to the band's first and last changed rows, merged
+ * downwards where they line up. Full-screen motion, where comparing finds everything changed, is
+ * passed on without comparing for a while (its tiles marked stale, see
+ * {@link DamageFilter.filter}).
  *
  * Why it never loses a change: the snapshot only ever takes pixels inside a DIRT rect, at the
  * moment they are compared, and every change found is passed on. A client reads pixels when it
  * encodes, after that moment, so it holds at least what the snapshot holds for every area the
  * filter has looked at; a later DIRT whose pixels equal the snapshot is one the client has
- * already been sent (or will read in an update still pending). The snapshot is valid only from a
- * moment when every client that gets filtered rects is about to read the whole screen anyway
- * ({@link DamageFilter.prime}: a first client, a new format); the coordinator sees to that.
+ * already been sent (or will read in an update still pending). Rects passed on without comparing
+ * leave their tiles stale, and a stale tile counts as changed until it has been compared whole.
+ * The snapshot is valid only from a moment when every client that gets filtered rects is about
+ * to read the whole screen anyway ({@link DamageFilter.prime}: a first client, a new format, a
+ * client that just switched to Raw or Zlib), or when it is the tile differ's
+ * ({@link DamageFilter.adopt}); the coordinator sees to that.
  */
 
 import { TILE_SIZE } from './dirty-bitmap.js';
@@ -31,8 +37,9 @@ export interface DamageFilterCounters {
   pixelsOut: number;
 }
 
-/** Batches at least this large (pixels) where this share changed switch to copying (see filter). */
+/** Batches at least this large (pixels) can switch to passing DIRT on whole (see filter). */
 const COPY_ONLY_MIN_PIXELS = 256 * 1024;
+/** ...when at least this share of their pixels really changed. */
 const COPY_ONLY_CHANGED = 0.9;
 /** Batches copied without comparing before the next comparison. */
 const COPY_ONLY_BATCHES = 7;
@@ -43,7 +50,7 @@ export class DamageFilter {
   readonly counters: DamageFilterCounters = { batches: 0, pixelsIn: 0, pixelsOut: 0 };
   private snapshot: Uint8Array = new Uint8Array(0);
   private snap32: Uint32Array = new Uint32Array(0);
-  /** One row of the current frame when the source has no zero-copy row view. */
+  /** The rect's part of the row being compared, copied out of the source. */
   private row = new Uint8Array(0);
   private row32 = new Uint32Array(0);
   /** Changed tile columns of the band being scanned (1 = changed). */
