@@ -20,6 +20,7 @@
 
 import type { Rect } from '../dirty-bitmap.js';
 import type { FramebufferSource } from '../framebuffer-source.js';
+import { HOST_LITTLE_ENDIAN } from '../pixel-convert.js';
 
 /** Tile size the planner looks at. */
 export const TIGHT_PLAN_TILE = 64;
@@ -29,7 +30,7 @@ const MIXED = -1;
 /** A marker for "no second colour" (in `b`). */
 const NONE = -2;
 /** The colour bits of a native pixel read as a host-order u32 (0x00RRGGBB little-endian). */
-const COLOUR_MASK = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0x00ffffff : 0xffffff00 | 0;
+const COLOUR_MASK = HOST_LITTLE_ENDIAN ? 0x00ffffff : 0xffffff00 | 0;
 
 interface Piece extends Rect {
   /** The lower of its (at most two) colours, or {@link MIXED}. */

@@ -30,6 +30,7 @@
 import type { Rect } from '../dirty-bitmap.js';
 import { type DeflateBackend, type DeflateStream, DEFAULT_DEFLATE_BACKEND, createDeflateStream } from '../deflate.js';
 import type { PixelFormat } from '../pixel-format.js';
+import { HOST_LITTLE_ENDIAN } from '../pixel-convert.js';
 import { Encoding } from '../rfb.js';
 import type { ByteWriter } from '../byte-writer.js';
 import { type EncodeContext, type RectEncoder, writeRectHeader } from './encoder.js';
@@ -52,9 +53,6 @@ export const TIGHT_MAX_AREA = 65536;
  * and 3-byte copy data are written over it (4 bytes per pixel held, at most 3 needed).
  */
 const SCRATCH = { pixels: new Uint8Array(0), keys: new Uint32Array(0), keyBytes: new Uint8Array(0) };
-
-/** Whether this host stores a u32 least significant byte first. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * Largest sub-rect area while JPEG may be sent: 4x larger, because jpeg-js spends ~18 ms
@@ -273,7 +271,7 @@ export class TightEncoder implements RectEncoder {
       else this.stats.indexed++;
     } else if (jpegOn) {
       // With 3-byte TPIXELs on a little-endian host the keys are the native pixels (see gather).
-      const data = this.jpeg.compress(is24 && LITTLE_ENDIAN ? SCRATCH.keyBytes : this.pixels, r.w, r.h, this.quality!);
+      const data = this.jpeg.compress(is24 && HOST_LITTLE_ENDIAN ? SCRATCH.keyBytes : this.pixels, r.w, r.h, this.quality!);
       out.u8(this.control(TightControl.JPEG));
       writeCompactLength(out, data.length);
       out.bytesFrom(data);
@@ -300,7 +298,7 @@ export class TightEncoder implements RectEncoder {
     const keys = this.keys;
     if (is24) {
       const rowBytes = r.w * 4;
-      if (LITTLE_ENDIAN) {
+      if (HOST_LITTLE_ENDIAN) {
         // Native pixels are 0x00RRGGBB little-endian: read straight into the keys, whose
         // padding byte is then masked off. The key bytes are then the native pixels (with 0
         // padding), which is what JPEG reads.

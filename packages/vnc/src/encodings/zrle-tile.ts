@@ -17,6 +17,7 @@
 
 import type { PixelFormat } from '../pixel-format.js';
 import { channelBits } from '../pixel-format.js';
+import { HOST_LITTLE_ENDIAN } from '../pixel-convert.js';
 
 /** Width and height of a ZRLE tile. */
 export const ZRLE_TILE_SIZE = 64;
@@ -59,7 +60,6 @@ export function cpixelLayout(pf: PixelFormat): CPixelLayout {
   return { bytes, offset: 0 };
 }
 
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const MAX_PIXELS = ZRLE_TILE_SIZE * ZRLE_TILE_SIZE;
 /** Largest palette a palette subencoding can carry. */
 const MAX_PALETTE = 127;
