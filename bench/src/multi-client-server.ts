@@ -108,20 +108,20 @@ async function main(): Promise<void> {
     return { wallMs, cpuMs, sysMs, diffPasses: passes() - p0, bytesRead: view.bytesRead - b0 };
   }
 
+  const px = new Uint32Array(vram.buffer);
+  /** Paints region `r` in one colour, as a guest's drawing. */
+  function paint(r: Region, colour: number): void {
+    for (let y = r.top; y < r.bottom; y++) px.fill(colour, y * FHD.width + r.left, y * FHD.width + r.right);
+  }
+
   async function busy(ms: number, samples: number, intervalMs: number, r: Region, seed: number): Promise<BusyReading> {
     const rng = new Prng(seed);
-    const px = new Uint32Array(vram.buffer);
-    const w = r.right - r.left;
     let frames = 0;
     let drawMs = 0;
     // The "guest": every interval, repaint the region in a new seeded colour and announce it.
     const timer = setInterval(() => {
       const t0 = nowMs();
-      const colour = rng.nextU32() & 0xffffff;
-      for (let y = r.top; y < r.bottom; y++) {
-        const row = y * FHD.width + r.left;
-        px.fill(colour, row, row + w);
-      }
+      paint(r, rng.nextU32() & 0xffffff);
       drawMs += nowMs() - t0;
       coord.dirt([r]);
       frames++;
@@ -150,10 +150,7 @@ async function main(): Promise<void> {
       case 'dirt': {
         // The guest draws, then reports: the region gets a new colour (Raw clients are passed
         // only pixels that changed, so an unchanged region would send nothing).
-        const px = new Uint32Array(vram.buffer);
-        const w = req.region.right - req.region.left;
-        for (let y = req.region.top; y < req.region.bottom; y++) px.fill(0x336699 ^ (dirtCount & 0xff), y * FHD.width + req.region.left, y * FHD.width + req.region.left + w);
-        dirtCount++;
+        paint(req.region, 0x336699 ^ (dirtCount++ & 0xff));
         coord.dirt([req.region]);
         return null;
       }

@@ -167,8 +167,7 @@ export class VncCoordinator {
    */
   private changedParts(rects: readonly DirtyRect[], diffed: { data: Uint8Array; width: number; height: number } | undefined): readonly DirtyRect[] {
     const fb = this.channels.framebuffer;
-    const compared = this.clients.filter((c) => c.conn.takesComparedDirt);
-    if (compared.length === 0) {
+    if (!this.clients.some((c) => c.conn.takesComparedDirt)) {
       this.damage.reset();
       return rects;
     }
@@ -176,7 +175,7 @@ export class VncCoordinator {
       if (diffed && diffed.width === fb.width && diffed.height === fb.height) this.damage.adopt(diffed.data, diffed.width, diffed.height);
       else {
         this.damage.prime(fb);
-        for (const c of compared) c.conn.markAllDirty();
+        for (const c of this.clients) if (c.conn.takesComparedDirt) c.conn.markAllDirty();
         return rects;
       }
     }

@@ -160,7 +160,7 @@ export class DamageFilter {
    * large batch that changed almost everywhere, the next few are passed on whole (clipped),
    * their pixels copied into the snapshot without comparing.
    */
-  filter(fb: FramebufferSource, rects: readonly BatchRect[]): BatchRect[] {
+  filter(fb: FramebufferSource, rects: readonly BatchRect[]): readonly BatchRect[] {
     if (!this.isPrimedFor(fb)) throw new Error('damage filter used without a snapshot of this size');
     const out: BatchRect[] = [];
     this.counters.batches++;
@@ -187,7 +187,7 @@ export class DamageFilter {
       // The format changed while a row was read: pass the rects on as they are (the screen is
       // resent in full after a format change anyway). A snapshot of the old size is dropped.
       if (this.epoch === this.filterEpoch) this.reset();
-      return rects.map((r) => ({ left: r.left, top: r.top, right: r.right, bottom: r.bottom }));
+      return rects;
     }
     let pixelsOut = 0;
     for (const o of out) pixelsOut += (o.right - o.left) * (o.bottom - o.top);
