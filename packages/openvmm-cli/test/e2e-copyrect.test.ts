@@ -22,8 +22,7 @@ import { join } from 'node:path';
 import { FramebufferView, Vram } from '@openvmm-vnc-ts/video-core';
 import { VncCoordinator } from '@openvmm-vnc-ts/vnc-worker';
 import { defaultVncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
-import { PNG } from 'pngjs';
-import { type Browser, launchChromium } from './helpers/browser.js';
+import { type Browser, canvasPicture, launchChromium } from './helpers/browser.js';
 import { scratchDir } from './helpers/clients.js';
 import { type Picture, diffCount } from './helpers/images.js';
 import { buildVncgrab, removeVncgrab, vncgrab } from './helpers/libvncclient.js';
@@ -197,11 +196,7 @@ describe('CopyRect decoded pixel-exact by real clients', () => {
     const want = s.picture();
     let diff = Number.POSITIVE_INFINITY;
     for (const deadline = Date.now() + 10_000; diff !== 0 && Date.now() < deadline; await sleep(200)) {
-      const url = (await page.evaluate('document.querySelector("#screen canvas").toDataURL("image/png")')) as string;
-      const png = PNG.sync.read(Buffer.from(url.split(',')[1]!, 'base64'));
-      const pixels = new Uint32Array(png.width * png.height);
-      for (let i = 0; i < pixels.length; i++) pixels[i] = (png.data[i * 4]! << 16) | (png.data[i * 4 + 1]! << 8) | png.data[i * 4 + 2]!;
-      diff = diffCount({ width: png.width, height: png.height, pixels }, want);
+      diff = diffCount(await canvasPicture(page), want);
     }
     expect(diff).toBe(0);
     const stats = info();

@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { DEMO_CONSOLE_BG, DEMO_CONSOLE_FG, DEMO_STATUS_BG, DEMO_STATUS_FG } from '@openvmm-vnc-ts/video-core';
-import { type Browser, launchChromium } from './helpers/browser.js';
+import { type Browser, canvasPicture, launchChromium } from './helpers/browser.js';
 import { type CliProcess, freePort, inspectClients, startCli } from './helpers/cli-process.js';
-import { type Picture, diffCount, expectedTestCard, findPicture, renderText } from './helpers/images.js';
+import { diffCount, expectedTestCard, findPicture, renderText } from './helpers/images.js';
 
 let cli: CliProcess | undefined;
 let browser: Browser | undefined;
@@ -48,14 +48,6 @@ async function openConsole(port: number): Promise<Page> {
   throw lastError;
 }
 
-/** The noVNC canvas as a Picture (full framebuffer resolution, whatever the CSS scaling). */
-async function canvasPicture(page: Page): Promise<Picture> {
-  const url = (await page.evaluate('document.querySelector("#screen canvas").toDataURL("image/png")')) as string;
-  const png = PNG.sync.read(Buffer.from(url.split(',')[1]!, 'base64'));
-  const pixels = new Uint32Array(png.width * png.height);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = (png.data[i * 4]! << 16) | (png.data[i * 4 + 1]! << 8) | png.data[i * 4 + 2]!;
-  return { width: png.width, height: png.height, pixels };
-}
 
 /** Polls noVNC's own canvas (what came back from the guest) for any of `texts` in the guest's font. */
 async function guestShows(page: Page, texts: string | string[], fg = DEMO_CONSOLE_FG, bg = DEMO_CONSOLE_BG): Promise<boolean> {

@@ -16,8 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
-import { type Browser, launchChromium } from './helpers/browser.js';
+import { type Browser, canvasPicture, launchChromium } from './helpers/browser.js';
 import { testCert } from './helpers/cert.js';
 import { type CliProcess, freePort, startCli } from './helpers/cli-process.js';
 import { type TigerViewer, type XDisplay, scratchDir, startTigerViewer, startXvfb, xrun } from './helpers/clients.js';
@@ -132,11 +131,8 @@ describe('web console over https:// and wss:// (noVNC in Chromium)', () => {
     const expected = expectedTestCard(1024, 768);
     let diff = Number.POSITIVE_INFINITY;
     for (let i = 0; i < 20 && diff !== 0; i++) {
-      const url = (await page.evaluate('document.querySelector("#screen canvas").toDataURL("image/png")')) as string;
-      const png = PNG.sync.read(Buffer.from(url.split(',')[1]!, 'base64'));
-      const pixels = new Uint32Array(png.width * png.height);
-      for (let j = 0; j < pixels.length; j++) pixels[j] = (png.data[j * 4]! << 16) | (png.data[j * 4 + 1]! << 8) | png.data[j * 4 + 2]!;
-      diff = png.width === 1024 && png.height === 768 ? diffCount({ width: png.width, height: png.height, pixels }, expected) : Number.POSITIVE_INFINITY;
+      const shown = await canvasPicture(page);
+      diff = shown.width === 1024 && shown.height === 768 ? diffCount(shown, expected) : Number.POSITIVE_INFINITY;
       if (diff !== 0) await page.waitForTimeout(200);
     }
     expect(diff).toBe(0);

@@ -6,7 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { Picture } from './images.js';
 
 /** A launched browser with one persistent context. */
 export interface Browser {
@@ -34,4 +36,13 @@ export async function launchChromium(options: { ignoreHttpsErrors?: boolean } = 
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** The web console's noVNC canvas as a Picture (full framebuffer resolution, whatever the CSS scaling). */
+export async function canvasPicture(page: Page): Promise<Picture> {
+  const url = (await page.evaluate('document.querySelector("#screen canvas").toDataURL("image/png")')) as string;
+  const png = PNG.sync.read(Buffer.from(url.split(',')[1]!, 'base64'));
+  const pixels = new Uint32Array(png.width * png.height);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (png.data[i * 4]! << 16) | (png.data[i * 4 + 1]! << 8) | png.data[i * 4 + 2]!;
+  return { width: png.width, height: png.height, pixels };
 }
