@@ -68,6 +68,46 @@ export async function until(cond: () => boolean, timeoutMs = 3000, what = 'condi
   }
 }
 
+/** One WebSocket frame as a test client reads it from the server (see {@link takeServerFrame}). */
+export interface ServerFrame {
+  /** Opcode (low 4 bits of the first byte). */
+  readonly op: number;
+  readonly payload: Buffer;
+  /** Set when the frame carried a mask (a server must not). */
+  readonly masked: boolean;
+  /** The RSV bits (a server sends none). */
+  readonly rsv: number;
+  /** Bytes the whole frame takes in `wire`. */
+  readonly size: number;
+}
+
+/**
+ * The first whole frame at the start of `wire` (bytes from the server after the upgrade
+ * response), or `undefined` while it is incomplete. The test clients' own reader, independent of
+ * the server's frame code.
+ */
+export function takeServerFrame(wire: Buffer): ServerFrame | undefined {
+  if (wire.length < 2) return undefined;
+  let len = wire[1]! & 0x7f;
+  let off = 2;
+  if (len === 126) {
+    if (wire.length < 4) return undefined;
+    [len, off] = [wire.readUInt16BE(2), 4];
+  } else if (len === 127) {
+    if (wire.length < 10) return undefined;
+    [len, off] = [Number(wire.readBigUInt64BE(2)), 10];
+  }
+  const masked = (wire[1]! & 0x80) !== 0;
+  if (masked) off += 4;
+  if (wire.length < off + len) return undefined;
+  let payload = wire.subarray(off, off + len);
+  if (masked) {
+    const key = wire.subarray(off - 4, off);
+    payload = Buffer.from(payload.map((b, i) => b ^ key[i & 3]!));
+  }
+  return { op: wire[0]! & 0x0f, payload, masked, rsv: wire[0]! & 0x70, size: off + len };
+}
+
 let gc: (() => void) | undefined;
 
 /**

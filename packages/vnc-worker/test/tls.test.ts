@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { vncAuthResponse } from '@openvmm-vnc-ts/vnc';
 import { testCert } from '../../vnc/test/helpers/cert.js';
 import { vencryptConnect } from '../../vnc/test/helpers/tls.js';
-import { ENC_RAW, RfbTestClient, clients, startFixture, stopAll, until } from './helpers.js';
+import { ENC_RAW, RfbTestClient, clients, startFixture, stopAll, takeServerFrame, until } from './helpers.js';
 
 afterEach(stopAll);
 
@@ -177,20 +177,12 @@ class WsBytes {
       this.wire = this.wire.subarray(end + 4);
       this.upgraded = true;
     }
-    for (;;) {
-      const b = this.wire;
-      if (b.length < 2) return;
-      let len = b[1]! & 0x7f;
-      let off = 2;
-      if (len === 126) [len, off] = b.length < 4 ? [Infinity, 4] : [b.readUInt16BE(2), 4];
-      else if (len === 127) [len, off] = b.length < 10 ? [Infinity, 10] : [b.readUInt32BE(6), 10];
-      if (b.length < off + len) return;
-      const payload = b.subarray(off, off + len);
-      if ((b[0]! & 0x0f) === 2) {
-        if (this.sink) this.sink.push(Buffer.from(payload));
-        else this.data = Buffer.concat([this.data, payload]);
+    for (let f = takeServerFrame(this.wire); f; f = takeServerFrame(this.wire)) {
+      if (f.op === 2) {
+        if (this.sink) this.sink.push(Buffer.from(f.payload));
+        else this.data = Buffer.concat([this.data, f.payload]);
       }
-      this.wire = b.subarray(off + len);
+      this.wire = this.wire.subarray(f.size);
     }
   }
 

@@ -10,7 +10,7 @@ import { FramebufferView, Vram } from '@openvmm-vnc-ts/video-core';
 import { type RfbTransport, VncConnection } from '@openvmm-vnc-ts/vnc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AcceptWebResult, acceptWeb } from '../src/web/index.js';
-import { RfbTestClient } from './helpers.js';
+import { RfbTestClient, takeServerFrame } from './helpers.js';
 
 const servers: Server[] = [];
 const sockets: Socket[] = [];
@@ -79,18 +79,10 @@ class WsRfbClient {
       this.wire = this.wire.subarray(end + 4);
       this.upgraded = true;
     }
-    for (;;) {
-      const b = this.wire;
-      if (b.length < 2) return;
-      let len = b[1]! & 0x7f;
-      let off = 2;
-      if (len === 126) [len, off] = b.length < 4 ? [Infinity, 4] : [b.readUInt16BE(2), 4];
-      else if (len === 127) [len, off] = b.length < 10 ? [Infinity, 10] : [b.readUInt32BE(6), 10];
-      if (b.length < off + len) return;
-      const payload = b.subarray(off, off + len);
-      if ((b[0]! & 0x0f) === 8) this.closeCodes.push(payload.readUInt16BE(0));
-      else this.data = Buffer.concat([this.data, payload]);
-      this.wire = b.subarray(off + len);
+    for (let f = takeServerFrame(this.wire); f; f = takeServerFrame(this.wire)) {
+      if (f.op === 8) this.closeCodes.push(f.payload.readUInt16BE(0));
+      else this.data = Buffer.concat([this.data, f.payload]);
+      this.wire = this.wire.subarray(f.size);
     }
   }
 

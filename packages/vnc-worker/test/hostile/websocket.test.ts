@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cutTextMsg, keyEventMsg, pointerEventMsg, setEncodingsMsg, updateRequestMsg } from '../../../vnc/test/helpers/rfb-messages.js';
 import { Hostile, Prng, type RawConn, pool, u8, until } from './harness.js';
+import { takeServerFrame } from '../helpers.js';
 
 let h: Hostile;
 beforeAll(async () => {
@@ -102,28 +103,14 @@ class WsClient {
       if (!this.status.startsWith('HTTP/1.1 101')) return;
       this.upgraded = true;
     }
-    for (;;) {
-      const b = this.wire;
-      if (b.length < 2) return;
-      if (b[1]! & 0x80) this.serverViolations.push('masked server frame');
-      if (b[0]! & 0x70) this.serverViolations.push('RSV bits in a server frame');
-      let len = b[1]! & 0x7f;
-      let off = 2;
-      if (len === 126) {
-        if (b.length < 4) return;
-        [len, off] = [b.readUInt16BE(2), 4];
-      } else if (len === 127) {
-        if (b.length < 10) return;
-        [len, off] = [Number(b.readBigUInt64BE(2)), 10];
-      }
-      if (b.length < off + len) return;
-      const payload = b.subarray(off, off + len);
-      const op = b[0]! & 0x0f;
-      if (op === 0x8) this.closes.push(payload.length >= 2 ? payload.readUInt16BE(0) : undefined);
-      else if (op === 0xa) this.pongs++;
-      else if (op === 0x2 || op === 0x0) this.data = Buffer.concat([this.data, payload]);
-      else this.serverViolations.push(`server opcode ${op}`);
-      this.wire = b.subarray(off + len);
+    for (let f = takeServerFrame(this.wire); f; f = takeServerFrame(this.wire)) {
+      if (f.masked) this.serverViolations.push('masked server frame');
+      if (f.rsv) this.serverViolations.push('RSV bits in a server frame');
+      if (f.op === 0x8) this.closes.push(f.payload.length >= 2 ? f.payload.readUInt16BE(0) : undefined);
+      else if (f.op === 0xa) this.pongs++;
+      else if (f.op === 0x2 || f.op === 0x0) this.data = Buffer.concat([this.data, f.payload]);
+      else this.serverViolations.push(`server opcode ${f.op}`);
+      this.wire = this.wire.subarray(f.size);
     }
   }
 
