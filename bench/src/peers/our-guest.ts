@@ -2,9 +2,10 @@
  * Our server's feeder in the `peers` benchmark: a replay guest on its own worker thread (as a
  * vCPU runs apart from the devices). It brings the synthvid device up with the real guest
  * driver (`SynthvidGuestDriver`: version, VRAM location, a 1920x1080x32 situation), then replays
- * a frame stream (`gen_frames` through a FIFO): for each frame it copies the changed rects into
- * the shared VRAM and reports them with one synthvid DIRT message, exactly what a guest video
- * driver does.
+ * a frame stream: for each frame it copies the changed rects into the shared VRAM and reports
+ * them with one synthvid DIRT message, exactly what a guest video driver does. The frames come
+ * from the stream-reader thread (`our-reader.ts`) through a shared {@link FrameSlot}, as Xvnc's
+ * come from its feeder's shared memory; the pipe reading is not this thread's work.
  *
  * Protocol with its parent (`our-server.ts`): posts `{type:'ready', tid}` (its OS thread id) once frame 0 is in VRAM
  * and reported; on `'go'` replays frames 1.. at their times (`tUs` after the go), blocking
@@ -13,19 +14,20 @@
  * `{type:'done', frames}`.
  */
 
-import { closeSync, openSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readlinkSync, writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { type DirtyRect, SynthvidGuestDriver } from '@openvmm-vnc-ts/video-core';
-import { FrameStreamReader, type StreamFrame } from './stream.js';
+import { FrameSlot, type FrameSlotBuffers } from './frame-slot.js';
+import type { StreamFrame } from './stream.js';
 
 /** What the guest thread is started with. */
 export interface OurGuestData {
   readonly vram: SharedArrayBuffer;
   /** Guest end of the synthvid channel. */
   readonly video: MessagePort;
-  /** The frame stream (a FIFO path). */
-  readonly stream: string;
+  /** The slot the stream reader fills. */
+  readonly slot: FrameSlotBuffers;
   /** Where to write "k t_ns" lines. */
   readonly timeLog: string;
   readonly width: number;
@@ -58,11 +60,12 @@ function write(f: StreamFrame): DirtyRect[] {
 async function main(): Promise<void> {
   const driver = new SynthvidGuestDriver(data.video);
   await driver.connect({ width: data.width, height: data.height });
-  const fd = openSync(data.stream, 'r');
-  const reader = new FrameStreamReader(fd);
-  const first = reader.next();
+  const slot = new FrameSlot(data.slot);
+  const first = slot.take();
   if (!first || first.k !== 0) throw new Error('no frame 0 in the stream');
-  driver.sendDirt(write(first));
+  const firstRects = write(first);
+  slot.release();
+  driver.sendDirt(firstRects);
   // Our OS thread id (/proc/thread-self -> PID/task/TID), so the runner can tell this thread's
   // CPU time from the server's.
   post({ type: 'ready', tid: Number(readlinkSync('/proc/thread-self').split('/').pop()) });
@@ -70,7 +73,7 @@ async function main(): Promise<void> {
   const t0 = process.hrtime.bigint();
   const lines: string[] = [];
   let frames = 0;
-  for (let f = reader.next(); f; f = reader.next()) {
+  for (let f = slot.take(); f; f = slot.take()) {
     const due = t0 + BigInt(f.tUs) * 1000n;
     let now = process.hrtime.bigint();
     if (now < due) {
@@ -78,10 +81,11 @@ async function main(): Promise<void> {
       now = process.hrtime.bigint();
     }
     lines.push(`${f.k} ${now}`);
-    driver.sendDirt(write(f));
+    const rects = write(f);
+    slot.release();
+    driver.sendDirt(rects);
     frames++;
   }
-  closeSync(fd);
   writeFileSync(data.timeLog, `${lines.join('\n')}\n`);
   post({ type: 'done', frames });
 }

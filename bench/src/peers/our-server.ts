@@ -2,14 +2,16 @@
  * Our server in the `peers` benchmark, in a process of its own (so that its CPU time and RSS
  * are measured from outside, through /proc, exactly as the peers' are). Wired as the CLI wires
  * a VM with `--vnc --gfx` (`packages/openvmm-cli/src/vm.ts`): 8 MiB shared VRAM, a guest on its
- * own thread (here the replay guest, `our-guest.ts`), the `SynthvidDevice` on the main thread
+ * own thread (here the replay guest, `our-guest.ts`, fed by the stream-reader thread
+ * `our-reader.ts`), the `SynthvidDevice` on the main thread
  * forwarding each DIRT message to the dirt channel, and the `VncWorker` thread serving RFB on
  * 127.0.0.1 (port 0, default parameters otherwise: 16 clients, share-all, 30 ms interval), with
  * the CLI's process-wide V8 flags (`applyVncProcessV8Flags`) set before any thread starts.
  *
  *   node our-server.js STREAM TIME_LOG      (forked with IPC by peers.ts)
  *
- * IPC: posts `{type:'ready', port, guestTid}` (the replay guest's OS thread id) once the worker listens and frame 0 is in VRAM; `{op:'go'}`
+ * IPC: posts `{type:'ready', port, guestTid, readerTid}` (the OS thread ids of the replay guest
+ * and of the stream reader) once the worker listens and frame 0 is in VRAM; `{op:'go'}`
  * starts the replay; posts `{type:'done', frames}` when the stream ends; `{op:'stop'}` stops
  * everything and exits.
  */
@@ -18,10 +20,12 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { FramebufferView, SynthvidDevice, Vram } from '@openvmm-vnc-ts/video-core';
 import { VncWorker, applyVncProcessV8Flags, dirtChannel, formatChannel, pointerChannel } from '@openvmm-vnc-ts/vnc-worker';
 import { defaultVncParameters } from '@openvmm-vnc-ts/vnc-worker-defs';
+import { createFrameSlot } from './frame-slot.js';
 import type { OurGuestData, OurGuestMessage } from './our-guest.js';
+import type { OurReaderData, OurReaderMessage } from './our-reader.js';
 
 /** Replies to the parent. */
-export type OurServerMessage = { type: 'ready'; port: number; guestTid: number } | { type: 'done'; frames: number } | { type: 'error'; message: string };
+export type OurServerMessage = { type: 'ready'; port: number; guestTid: number; readerTid: number } | { type: 'done'; frames: number } | { type: 'error'; message: string };
 /** Requests from the parent. */
 export type OurServerRequest = { op: 'go' } | { op: 'stop' };
 
@@ -53,7 +57,21 @@ async function main(): Promise<void> {
     onPointerShape: (shape) => pointer.sender.shape(shape),
     onPointerPosition: (p) => pointer.sender.visible(p.visible),
   });
-  const guestData: OurGuestData = { vram: vram.buffer, video: video.port2, stream, timeLog, width: WIDTH, height: HEIGHT };
+  // Room for two full frames: a frame's rects may overlap (a dragged window's old and new place).
+  const slot = createFrameSlot(WIDTH * HEIGHT * 4 * 2);
+  const readerData: OurReaderData = { stream, slot };
+  const reader = new Worker(new URL('./our-reader.js', import.meta.url), { workerData: readerData });
+  const readerReady = new Promise<number>((resolve, reject) => {
+    reader.on('message', (m: OurReaderMessage) => {
+      if (m.type === 'ready') resolve(m.tid);
+      else {
+        reject(new Error(m.message));
+        send({ type: 'error', message: m.message });
+      }
+    });
+    reader.on('error', reject);
+  });
+  const guestData: OurGuestData = { vram: vram.buffer, video: video.port2, slot, timeLog, width: WIDTH, height: HEIGHT };
   const guest = new Worker(new URL('./our-guest.js', import.meta.url), { workerData: guestData, transferList: [video.port2] });
   const guestReady = new Promise<number>((resolve, reject) => {
     guest.on('message', (m: OurGuestMessage) => {
@@ -66,6 +84,7 @@ async function main(): Promise<void> {
     });
     guest.on('error', reject);
   });
+  const readerTid = await readerReady;
   const guestTid = await guestReady;
   const vnc = await VncWorker.start({
     params: defaultVncParameters({ listener: { host: '127.0.0.1', port: 0 } }),
@@ -85,11 +104,12 @@ async function main(): Promise<void> {
         await vnc.stop();
         device.close();
         await guest.terminate();
+        void reader.terminate(); // it may sit in a blocking read of the FIFO
         process.exit(0);
       })();
     }
   });
-  send({ type: 'ready', port: vnc.port, guestTid });
+  send({ type: 'ready', port: vnc.port, guestTid, readerTid });
 }
 
 main().catch((e: unknown) => {

@@ -49,7 +49,7 @@ import { check, quantile, sleep } from '../harness.js';
 import { type BenchResult, type Benchmark, type Row, fmtRatio } from '../report.js';
 import { type PeerTools, buildPeerTools } from './build.js';
 import type { OurServerMessage, OurServerRequest } from './our-server.js';
-import { Proc, cpuMs, freePort, rssBytes, startProcess, statCpuMs, threadCpuMs, threadsCpuMs, track, waitForPort } from './procs.js';
+import { Proc, cpuMs, freePort, rssBytes, startProcess, statCpuMs, threadCpuMs, threadIdByName, threadsCpuMs, track, waitForPort } from './procs.js';
 import { outputDir } from '../smoke.js';
 import { renderSvg } from './svg.js';
 
@@ -173,15 +173,24 @@ export interface PhaseResult {
   warmFrames?: number;
   /** Checksum of the generator's final screen (the same for every run of a workload and length). */
   finalSum?: string;
-  /** Server CPU (all threads) between the first client seeing the first measured frame and the last client seeing the last one. */
+  /**
+   * Server CPU between the first client seeing the first measured frame and the last client
+   * seeing the last one: every thread of the server process but the one reading the frame stream
+   * (ours and libvncserver have one, see {@link PhaseResult.readerThreadCpuMs}; Xvnc's is the
+   * separate xfeed process).
+   */
   serverCpuMs?: number;
-  /** The same from /proc/PID/stat ticks (10 ms resolution), as a cross-check. */
+  /** All threads of the server process over the same window, the stream reader included. */
+  processCpuMs?: number;
+  /** The server process's stream-reader thread over the same window (what {@link PhaseResult.serverCpuMs} leaves out). */
+  readerThreadCpuMs?: number;
+  /** The process's CPU from /proc/PID/stat ticks (10 ms resolution, all threads), as a cross-check of {@link PhaseResult.processCpuMs}. */
   serverCpuStatMs?: number;
   cpuMsPerFrame?: number;
   /**
    * CPU of a feeder thread inside the server process over the same window: our replay guest,
-   * which reads the frame stream (the job of Xvnc's separate X client) and copies the frame into
-   * VRAM (a guest's job in a VM; Xvnc's own copy out of shared memory is Xvnc's CPU).
+   * which copies each frame from the stream reader's shared slot into VRAM and reports the DIRT
+   * (a guest's job in a VM; Xvnc's own copy out of shared memory is Xvnc's CPU).
    */
   feederThreadCpuMs?: number;
   /** {@link PhaseResult.cpuMsPerFrame} without {@link PhaseResult.feederThreadCpuMs}. */
@@ -267,6 +276,11 @@ interface Started {
   serverPid: number;
   /** A feeder thread inside the server process (our replay guest), if any. */
   feederTid?: number;
+  /**
+   * The server process's thread that reads the frame stream, if it has one (ours, libvncserver);
+   * asked once the replay runs, since libvncserver's harness starts it then.
+   */
+  readerTid?: () => number | undefined;
   port: number;
   go(): void;
   /** Resolves when the feeder has written the whole stream. */
@@ -285,7 +299,7 @@ async function startOurs(fifo: string, timeLog: string): Promise<Started> {
   });
   fed.catch(() => undefined);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const { port, guestTid } = await new Promise<{ port: number; guestTid: number }>((resolve, reject) => {
+  const { port, guestTid, readerTid } = await new Promise<{ port: number; guestTid: number; readerTid: number }>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('our server: not ready in 20 s')), 20000);
     child.on('message', (m: OurServerMessage) => {
       if (m.type === 'ready') {
@@ -304,6 +318,7 @@ async function startOurs(fifo: string, timeLog: string): Promise<Started> {
   return {
     serverPid: child.pid!,
     feederTid: guestTid,
+    readerTid: () => readerTid,
     port,
     go: () => child.send({ op: 'go' } satisfies OurServerRequest),
     fed,
@@ -392,6 +407,7 @@ async function startLibvnc(tools: PeerTools, fifo: string, timeLog: string, zrle
   }
   return {
     serverPid: p.pid,
+    readerTid: () => threadIdByName(p.pid, 'fsreader'),
     port,
     go: () => p.signal('SIGUSR1'),
     fed: p.waitLine('DONE', 600000),
@@ -468,12 +484,24 @@ async function runPhase(tools: PeerTools, spec: PhaseSpec, zrleLevel: number | u
     const stat0 = statCpuMs(srv.serverPid);
     const wall0 = performance.now();
     const feeder0 = srv.feederTid === undefined ? NaN : threadCpuMs(srv.serverPid, srv.feederTid);
+    const readerTid = srv.readerTid?.();
+    check(srv.readerTid === undefined || readerTid !== undefined, 'the server\'s stream-reader thread was not found');
+    const reader0 = readerTid === undefined ? 0 : threadCpuMs(srv.serverPid, readerTid);
     const threads0 = process.env.PEERS_THREADS === '1' ? threadsCpuMs(srv.serverPid) : undefined;
     await Promise.all(meters.map((m) => m.waitLine('LAST', limit)));
     const cpu1 = cpuMs(srv.serverPid);
     const stat1 = statCpuMs(srv.serverPid);
     const wall1 = performance.now();
     const feeder1 = srv.feederTid === undefined ? NaN : threadCpuMs(srv.serverPid, srv.feederTid);
+    const readerMs = (readerTid === undefined ? 0 : threadCpuMs(srv.serverPid, readerTid)) - reader0;
+    check(Number.isFinite(readerMs), 'the stream-reader thread\'s CPU time could not be read');
+    const serverMs = cpu1 - cpu0 - readerMs;
+    // The per-thread sum loses a thread that ends inside the window (its time moves to the
+    // process's own counters): /proc/PID/stat, in 10 ms ticks, must tell the same story.
+    check(
+      Math.abs(cpu1 - cpu0 - (stat1 - stat0)) <= 30 + 0.05 * (stat1 - stat0),
+      `the server's threads account for ${(cpu1 - cpu0).toFixed(0)} ms, /proc/PID/stat for ${stat1 - stat0} ms (did a thread end inside the window?)`,
+    );
     if (threads0) {
       const secs = (performance.now() - wall0) / 1000;
       const spent = [...threadsCpuMs(srv.serverPid)].map(([k, v]) => [k, (v - (threads0.get(k) ?? 0)) / secs] as const).filter(([, v]) => v >= 0.05);
@@ -506,15 +534,17 @@ async function runPhase(tools: PeerTools, spec: PhaseSpec, zrleLevel: number | u
       measuredFrames: w.frames - w.warm,
       warmFrames: w.warm,
       finalSum,
-      serverCpuMs: cpu1 - cpu0,
+      serverCpuMs: serverMs,
+      processCpuMs: cpu1 - cpu0,
+      ...(readerTid === undefined ? {} : { readerThreadCpuMs: readerMs }),
       serverCpuStatMs: stat1 - stat0,
-      cpuMsPerFrame: (cpu1 - cpu0) / delivered,
-      cpuMsPerSec: ((cpu1 - cpu0) * 1000) / (wall1 - wall0),
+      cpuMsPerFrame: serverMs / delivered,
+      cpuMsPerSec: (serverMs * 1000) / (wall1 - wall0),
       ...(Number.isFinite(feeder1 - feeder0)
         ? {
             feederThreadCpuMs: feeder1 - feeder0,
-            cpuMsPerFrameWithoutFeeder: (cpu1 - cpu0 - (feeder1 - feeder0)) / delivered,
-            cpuMsPerSecWithoutFeeder: ((cpu1 - cpu0 - (feeder1 - feeder0)) * 1000) / (wall1 - wall0),
+            cpuMsPerFrameWithoutFeeder: (serverMs - (feeder1 - feeder0)) / delivered,
+            cpuMsPerSecWithoutFeeder: ((serverMs - (feeder1 - feeder0)) * 1000) / (wall1 - wall0),
           }
         : {}),
       rssMaxBytes: rssMax,
@@ -694,7 +724,7 @@ async function run(): Promise<BenchResult> {
     const what = `${spec.workload.id}/${spec.encoding}/${spec.server}/${spec.clients}c`;
     console.log(
       r.ok
-        ? `  [${i + 1}/${plan.length}] ${what}: ${fmtMetric(r.bytesPerFrame!)} B/frame, ${r.framesPerSec!.toFixed(1)} fps, latency ${r.latencyMedianMs!.toFixed(1)}/${r.latencyP99Ms!.toFixed(1)} ms, CPU ${r.cpuMsPerFrame!.toFixed(2)} ms/frame (${r.cpuMsPerSec!.toFixed(1)} ms/s${r.cpuMsPerFrameWithoutFeeder === undefined ? '' : `; without guest ${r.cpuMsPerFrameWithoutFeeder.toFixed(2)} ms/frame, ${r.cpuMsPerSecWithoutFeeder!.toFixed(1)} ms/s`}), RSS ${((r.rssMaxBytes ?? 0) / 1048576).toFixed(0)} MB (${((r.durationMs ?? 0) / 1000).toFixed(1)} s)`
+        ? `  [${i + 1}/${plan.length}] ${what}: ${fmtMetric(r.bytesPerFrame!)} B/frame, ${r.framesPerSec!.toFixed(1)} fps, latency ${r.latencyMedianMs!.toFixed(1)}/${r.latencyP99Ms!.toFixed(1)} ms, CPU ${r.cpuMsPerFrame!.toFixed(2)} ms/frame (${r.cpuMsPerSec!.toFixed(1)} ms/s${r.cpuMsPerFrameWithoutFeeder === undefined ? '' : `; without guest ${r.cpuMsPerFrameWithoutFeeder.toFixed(2)} ms/frame, ${r.cpuMsPerSecWithoutFeeder!.toFixed(1)} ms/s`}${r.readerThreadCpuMs === undefined ? '' : `; stream reader apart: ${r.readerThreadCpuMs.toFixed(0)} ms`}), RSS ${((r.rssMaxBytes ?? 0) / 1048576).toFixed(0)} MB (${((r.durationMs ?? 0) / 1000).toFixed(1)} s)`
         : `  [${i + 1}/${plan.length}] ${what}: FAILED: ${r.error}`,
     );
   }
@@ -714,7 +744,7 @@ async function run(): Promise<BenchResult> {
     `Frames: ${wls.map((w) => `${w.id} ${w.warm} warm-up + ${w.frames - w.warm} measured at ${w.fps}/s`).join(', ')}${idleManyNote(results)}. Latency = the client decoding frame k's corner tag minus the feeder starting to write frame k (one CLOCK_MONOTONIC).`,
     `zlib level ${ZLIB_LEVEL} for Zlib and ZRLE on ours (fixed). Meter offers: ${encs.map((e) => `${e} "${METER_ENCODINGS[e]}"`).join(', ')}, plus CompressLevel ${ZLIB_LEVEL} with zlib, zrle and tight (tight without a JPEG quality level: lossless). Peers' ZRLE level: ${zrleLevel === undefined ? 'their defaults (zlib default, 6)' : `${zrleLevel} (Xvnc -ZlibLevel ${zrleLevel}, vncserve -z ${zrleLevel})`}; libvncserver's Zlib takes CompressLevel ${ZLIB_LEVEL}. Xvnc has no Zlib.`,
     `Our server runs with the CLI's V8 flags: ${oursV8Flags().join(' ') || 'none (PEERS_OURS_V8_DEFAULTS=1)'}, on node's command line, as the CLI's executable and \`npm start\` start it.`,
-    'Server CPU: the server process, all threads (ours includes its replay-guest thread copying frames into VRAM; libvncserver its stream-reader thread and the copy; Xvnc copies from the feeder\'s shared memory). The frame generator is a separate process for all.',
+    'Server CPU: the server process, every thread but the one reading the frame stream out of its pipe (the delivery, outside the server for all three: Xvnc gets its frames from the separate xfeed process through shared memory; our stream-reader thread and libvncserver\'s "fsreader" thread are measured and left out). Ours includes its replay-guest thread copying each frame into VRAM, Xvnc its copy out of shared memory, libvncserver its copy into its framebuffer. The frame generator is a separate process for all.',
     badPictures.length === 0
       ? 'Picture check: every client\'s final picture equals the generator\'s final screen (checksum), in every run.'
       : `PICTURE MISMATCH in ${badPictures.map((r) => `${r.workload}/${r.encoding}/${r.server}`).join(', ')}.`,

@@ -185,6 +185,18 @@ export function threadsCpuMs(pid: number): Map<string, number> {
   return out;
 }
 
+/** The id of the process's thread named `name` (/proc/PID/task/TID/comm), if there is one. */
+export function threadIdByName(pid: number, name: string): number | undefined {
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === name) return Number(tid);
+    }
+  } catch {
+    // the process ended
+  }
+  return undefined;
+}
+
 /** utime + stime of a process (all threads, including ended ones) in ms, from /proc/PID/stat. */
 export function statCpuMs(pid: number): number {
   const s = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -30,13 +30,23 @@ export interface StreamFrame {
   pixels: Uint8Array;
 }
 
-/** Reads frames one after another from `fd`, reusing one pixel buffer. */
+/**
+ * Reads frames one after another from `fd`, reusing one pixel buffer: its own, which grows as
+ * needed, or a fixed one given to the constructor (a frame that does not fit is an error).
+ */
 export class FrameStreamReader {
-  private buf = new Uint8Array(1 << 20);
+  private buf: Uint8Array;
+  private readonly fixed: boolean;
   private readonly head = new Uint8Array(16);
   private readonly headView = new DataView(this.head.buffer);
 
-  constructor(private readonly fd: number) {}
+  constructor(
+    private readonly fd: number,
+    into?: Uint8Array,
+  ) {
+    this.buf = into ?? new Uint8Array(1 << 20);
+    this.fixed = into !== undefined;
+  }
 
   /** The next frame, or `undefined` at the end of the stream. Throws on a malformed stream. */
   next(): StreamFrame | undefined {
@@ -57,6 +67,7 @@ export class FrameStreamReader {
       const h = v.getUint16(6, true);
       const bytes = w * h * 4;
       if (offset + bytes > this.buf.length) {
+        if (this.fixed) throw new Error(`frame stream: frame ${k} needs more than the ${this.buf.length} bytes of its buffer`);
         const grown = new Uint8Array(Math.max(offset + bytes, this.buf.length * 2));
         grown.set(this.buf.subarray(0, offset));
         this.buf = grown;
