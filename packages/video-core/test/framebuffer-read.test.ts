@@ -46,7 +46,9 @@ describe('FramebufferView.readRow', () => {
         return seed % n;
       };
       for (let t = 0; t < 400; t++) {
-        const w = [1, 3, 16, 64, 255, 256, 257, fmt.width][rnd(8)]!;
+        // 127..129 px straddle ALIGNED_READ_MIN_BYTES (rows from 512 bytes up that VRAM and the
+        // destination disagree on modulo 8 go through the aligned staging row).
+        const w = [1, 3, 16, 64, 127, 128, 129, 255, 256, 257, fmt.width][rnd(11)]!;
         const x = rnd(Math.max(1, fmt.width - w + 1));
         const y = rnd(fmt.height);
         const pad = rnd(4) === 0 ? rnd(4) : 4 * rnd(3); // unaligned and aligned destination offsets
@@ -60,6 +62,20 @@ describe('FramebufferView.readRow', () => {
       }
     });
   }
+
+  it('long rows into a slice at every byte offset, and into shared memory: exact, nothing around them touched', () => {
+    const view = new FramebufferView(vram);
+    for (let at = 0; at < 16; at++) {
+      for (const shared of [false, true]) {
+        const backing = new Uint8Array(shared ? new SharedArrayBuffer(8192) : new ArrayBuffer(8192)).fill(0xaa);
+        const dst = backing.subarray(at, at + 300 * 4);
+        view.readRow(7, 3 + at, 300, dst, 0);
+        expect(Buffer.from(dst).equals(Buffer.from(reference(vram.bytes, view.format, 7, 3 + at, 300))), `at ${at} shared ${shared}`).toBe(true);
+        expect(backing.subarray(0, at).every((b) => b === 0xaa)).toBe(true);
+        expect(backing.subarray(at + 1200).every((b) => b === 0xaa)).toBe(true);
+      }
+    }
+  });
 
   it('a destination that is a slice of a larger buffer: the bytes around it stay untouched', () => {
     const view = new FramebufferView(vram);
