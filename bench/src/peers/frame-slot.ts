@@ -1,8 +1,10 @@
 /**
  * A one-frame mailbox in shared memory between our server's stream-reader thread and its replay
- * guest, in the `peers` benchmark. The reader fills it from the frame stream (the pixels go
- * straight from the FIFO into the slot); the guest waits for the frame's time, copies it into
- * VRAM, reports the DIRT and empties the slot, while the reader already waits to read the next.
+ * guest, in the `peers` benchmark. The slot is a whole screen image, as the MIT-SHM image of
+ * Xvnc's feeder (`xfeed.c`) is: the reader puts each rect of a frame at its place on the screen;
+ * the guest waits for the frame's time, copies the rects from there into VRAM (the same offsets,
+ * so the copy out of shared memory runs word by word), reports the DIRT and empties the slot,
+ * while the reader already reads the next frame out of the pipe.
  *
  * Why a thread of its own: reading the frame stream out of the pipe is the benchmark's delivery,
  * not the server's work. Xvnc gets its frames from a separate X client process (`xfeed`, which
@@ -10,7 +12,7 @@
  * reader thread; our reader thread stands in the same place, so the runner can count the three
  * servers' CPU alike: everything but the stream reading.
  *
- * Control words (Int32): state, then k, t_us, rect count, then 5 per rect (x, y, w, h, offset).
+ * Control words (Int32): state, then k, t_us, rect count, then 4 per rect (x, y, w, h).
  */
 
 import { FRAME_STREAM_MAX_RECTS, type StreamFrame, type StreamRect } from './stream.js';
@@ -20,7 +22,7 @@ const K = 1;
 const T_US = 2;
 const COUNT = 3;
 const RECTS = 4;
-const PER_RECT = 5;
+const PER_RECT = 4;
 const CONTROL_WORDS = RECTS + PER_RECT * FRAME_STREAM_MAX_RECTS;
 
 /** Slot states. */
@@ -33,22 +35,26 @@ const FAILED = 3;
 export interface FrameSlotBuffers {
   readonly control: SharedArrayBuffer;
   readonly pixels: SharedArrayBuffer;
+  readonly width: number;
+  readonly height: number;
 }
 
-/** Allocates a slot that holds frames of up to `pixelBytes` bytes of pixels. */
-export function createFrameSlot(pixelBytes: number): FrameSlotBuffers {
-  return { control: new SharedArrayBuffer(CONTROL_WORDS * 4), pixels: new SharedArrayBuffer(pixelBytes) };
+/** Allocates a slot for a `width` x `height` screen (32 bpp, rows `width * 4` bytes apart). */
+export function createFrameSlot(width: number, height: number): FrameSlotBuffers {
+  return { control: new SharedArrayBuffer(CONTROL_WORDS * 4), pixels: new SharedArrayBuffer(width * height * 4), width, height };
 }
 
 /** One thread's view of a slot: the reader calls `waitEmpty`/`publish`/`end`/`fail`, the guest `take`/`release`. */
 export class FrameSlot {
   private readonly ctl: Int32Array;
-  /** Where the reader puts a frame's pixels (B, G, R, 0), one rect after another. */
+  /** The screen image the rects are put into (B, G, R, 0; rows {@link stride} bytes apart). */
   readonly pixels: Uint8Array;
+  readonly stride: number;
 
-  constructor(buffers: FrameSlotBuffers) {
+  constructor(private readonly buffers: FrameSlotBuffers) {
     this.ctl = new Int32Array(buffers.control);
     this.pixels = new Uint8Array(buffers.pixels);
+    this.stride = buffers.width * 4;
   }
 
   /** Reader: blocks until the guest has emptied the slot. */
@@ -56,25 +62,29 @@ export class FrameSlot {
     while (Atomics.load(this.ctl, STATE) === FULL) Atomics.wait(this.ctl, STATE, FULL);
   }
 
-  /** Reader: hands over `frame`, whose pixels are already in {@link pixels}. */
+  /** Reader: puts `frame`'s rects at their places in the screen image and hands the frame over. */
   publish(frame: StreamFrame): void {
-    if (frame.pixels.buffer !== this.pixels.buffer) throw new Error('frame slot: the frame was not read into the slot');
     const c = this.ctl;
     c[K] = frame.k;
     c[T_US] = frame.tUs;
     c[COUNT] = frame.rects.length;
     frame.rects.forEach((r, i) => {
+      if (r.x + r.w > this.buffers.width || r.y + r.h > this.buffers.height) throw new Error(`frame slot: rect ${r.w}x${r.h}+${r.x}+${r.y} is off the screen`);
+      const rowBytes = r.w * 4;
+      for (let y = 0; y < r.h; y++) {
+        const src = r.offset + y * r.pitch;
+        this.pixels.set(frame.pixels.subarray(src, src + rowBytes), (r.y + y) * this.stride + r.x * 4);
+      }
       const at = RECTS + PER_RECT * i;
       c[at] = r.x;
       c[at + 1] = r.y;
       c[at + 2] = r.w;
       c[at + 3] = r.h;
-      c[at + 4] = r.offset;
     });
     this.setState(FULL);
   }
 
-  /** Reader: the stream ended. */
+  /** Reader: the stream ended (call it once the slot is empty, or the last frame is lost). */
   end(): void {
     this.setState(END);
   }
@@ -84,7 +94,7 @@ export class FrameSlot {
     this.setState(FAILED);
   }
 
-  /** Guest: blocks until the next frame is in the slot; `undefined` at the end of the stream. */
+  /** Guest: blocks until the next frame is in the slot (its rects located in the screen image); `undefined` at the end of the stream. */
   take(): StreamFrame | undefined {
     let s: number;
     while ((s = Atomics.load(this.ctl, STATE)) === EMPTY) Atomics.wait(this.ctl, STATE, EMPTY);
@@ -94,7 +104,9 @@ export class FrameSlot {
     const rects: StreamRect[] = [];
     for (let i = 0; i < c[COUNT]!; i++) {
       const at = RECTS + PER_RECT * i;
-      rects.push({ x: c[at]!, y: c[at + 1]!, w: c[at + 2]!, h: c[at + 3]!, offset: c[at + 4]! });
+      const x = c[at]!;
+      const y = c[at + 1]!;
+      rects.push({ x, y, w: c[at + 2]!, h: c[at + 3]!, offset: y * this.stride + x * 4, pitch: this.stride });
     }
     return { k: c[K]!, tUs: c[T_US]!, rects, pixels: this.pixels };
   }

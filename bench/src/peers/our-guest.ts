@@ -48,9 +48,13 @@ function write(f: StreamFrame): DirtyRect[] {
   const rects: DirtyRect[] = [];
   for (const r of f.rects) {
     const rowBytes = r.w * 4;
-    for (let y = 0; y < r.h; y++) {
-      const src = r.offset + y * rowBytes;
-      vram.set(f.pixels.subarray(src, src + rowBytes), (r.y + y) * stride + r.x * 4);
+    const dst = r.y * stride + r.x * 4;
+    if (r.pitch === stride && rowBytes === stride) vram.set(f.pixels.subarray(r.offset, r.offset + r.h * stride), dst);
+    else {
+      for (let y = 0; y < r.h; y++) {
+        const src = r.offset + y * r.pitch;
+        vram.set(f.pixels.subarray(src, src + rowBytes), dst + y * stride);
+      }
     }
     rects.push({ left: r.x, top: r.y, right: r.x + r.w, bottom: r.y + r.h });
   }

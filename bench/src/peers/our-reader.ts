@@ -1,7 +1,7 @@
 /**
  * Our server's stream reader in the `peers` benchmark: a worker thread that reads the frame
- * stream (`gen_frames` through a FIFO) into the shared {@link FrameSlot}, one frame at a time,
- * for the replay guest (`our-guest.ts`) to copy into VRAM. It does what Xvnc's feeder process
+ * stream (`gen_frames` through a FIFO) and puts each frame into the shared {@link FrameSlot} (a
+ * screen image, like xfeed's shared-memory image), one frame at a time, for the replay guest (`our-guest.ts`) to copy into VRAM. It does what Xvnc's feeder process
  * and libvncserver's reader thread do, and the runner counts its CPU apart from the server's
  * (see `frame-slot.ts`).
  *
@@ -31,14 +31,15 @@ const slot = new FrameSlot(data.slot);
 port.postMessage({ type: 'ready', tid: Number(readlinkSync('/proc/thread-self').split('/').pop()) } satisfies OurReaderMessage);
 try {
   const fd = openSync(data.stream, 'r');
-  const reader = new FrameStreamReader(fd, slot.pixels);
+  const reader = new FrameStreamReader(fd);
   for (;;) {
-    slot.waitEmpty();
-    const f = reader.next();
+    const f = reader.next(); // out of the pipe while the guest may still copy the previous frame
     if (!f) break;
+    slot.waitEmpty();
     slot.publish(f);
   }
   closeSync(fd);
+  slot.waitEmpty(); // the guest has the last frame
   slot.end();
   // Stay until terminated: the runner reads this thread's CPU time after the last frame.
   port.on('message', () => undefined);

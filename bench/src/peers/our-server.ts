@@ -57,8 +57,7 @@ async function main(): Promise<void> {
     onPointerShape: (shape) => pointer.sender.shape(shape),
     onPointerPosition: (p) => pointer.sender.visible(p.visible),
   });
-  // Room for two full frames: a frame's rects may overlap (a dragged window's old and new place).
-  const slot = createFrameSlot(WIDTH * HEIGHT * 4 * 2);
+  const slot = createFrameSlot(WIDTH, HEIGHT);
   const readerData: OurReaderData = { stream, slot };
   const reader = new Worker(new URL('./our-reader.js', import.meta.url), { workerData: readerData });
   const readerReady = new Promise<number>((resolve, reject) => {

@@ -19,6 +19,8 @@ export interface StreamRect {
   h: number;
   /** Byte offset of the rect's first pixel in `pixels`. */
   offset: number;
+  /** Bytes from one row of the rect to the next in `pixels`: `w * 4` as read from the stream. */
+  pitch: number;
 }
 
 /** One frame: its number, its time (us after frame 1) and its rects, the tag rect last. */
@@ -30,23 +32,13 @@ export interface StreamFrame {
   pixels: Uint8Array;
 }
 
-/**
- * Reads frames one after another from `fd`, reusing one pixel buffer: its own, which grows as
- * needed, or a fixed one given to the constructor (a frame that does not fit is an error).
- */
+/** Reads frames one after another from `fd`, reusing one pixel buffer. */
 export class FrameStreamReader {
-  private buf: Uint8Array;
-  private readonly fixed: boolean;
+  private buf = new Uint8Array(1 << 20);
   private readonly head = new Uint8Array(16);
   private readonly headView = new DataView(this.head.buffer);
 
-  constructor(
-    private readonly fd: number,
-    into?: Uint8Array,
-  ) {
-    this.buf = into ?? new Uint8Array(1 << 20);
-    this.fixed = into !== undefined;
-  }
+  constructor(private readonly fd: number) {}
 
   /** The next frame, or `undefined` at the end of the stream. Throws on a malformed stream. */
   next(): StreamFrame | undefined {
@@ -67,13 +59,12 @@ export class FrameStreamReader {
       const h = v.getUint16(6, true);
       const bytes = w * h * 4;
       if (offset + bytes > this.buf.length) {
-        if (this.fixed) throw new Error(`frame stream: frame ${k} needs more than the ${this.buf.length} bytes of its buffer`);
         const grown = new Uint8Array(Math.max(offset + bytes, this.buf.length * 2));
         grown.set(this.buf.subarray(0, offset));
         this.buf = grown;
       }
       this.readInto(this.buf, offset, bytes);
-      rects.push({ x, y, w, h, offset });
+      rects.push({ x, y, w, h, offset, pitch: w * 4 });
       offset += bytes;
     }
     return { k, tUs, rects, pixels: this.buf };
