@@ -3,6 +3,7 @@
 // the CLI: `pnpm start -- --vnc-port 5901 --guest test-card`.
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ensureInstalled, pnpm, root, spawn } from './lib.mjs';
 
 const args = process.argv.slice(2);
@@ -11,9 +12,10 @@ while (args[0] === '--') args.shift();
 ensureInstalled();
 pnpm(['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'], { stdio: ['ignore', 'ignore', 'inherit'] });
 
-// --no-memory-reducer: the V8 flag the CLI sets for its worker threads, given on the command line
-// so that the main thread has it too (see packages/vnc-worker/src/thread/v8-flags.ts).
-const child = spawn(process.execPath, ['--no-memory-reducer', join(root, 'packages/openvmm-cli/dist/bin.js'), '--gfx', ...args], { stdio: 'inherit' });
+// The V8 flags the CLI sets for its worker threads, given on the command line so that the main
+// thread has them too (see packages/vnc-worker/src/thread/v8-flags.ts).
+const { VNC_PROCESS_V8_FLAGS } = await import(pathToFileURL(join(root, 'packages/vnc-worker/dist/thread/v8-flags.js')).href);
+const child = spawn(process.execPath, [...VNC_PROCESS_V8_FLAGS, join(root, 'packages/openvmm-cli/dist/bin.js'), '--gfx', ...args], { stdio: 'inherit' });
 // Pass signals on (a Ctrl-C in a terminal reaches the CLI directly as well; it ignores the
 // repeat), and exit as the CLI did.
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));

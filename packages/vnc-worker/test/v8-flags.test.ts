@@ -6,6 +6,7 @@
  */
 
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { VNC_PROCESS_V8_FLAGS } from '../src/thread/v8-flags.js';
 
@@ -18,6 +19,13 @@ describe('VNC process V8 flags', () => {
     }
     // The check itself works: a misspelt flag is refused.
     expect(spawnSync(process.execPath, ['--no-memory-reducerr', '-e', '0']).status).not.toBe(0);
+  });
+
+  it('the CLI executable starts node with exactly these flags (its shebang), as the main thread needs them', () => {
+    const bin = readFileSync(new URL('../../openvmm-cli/src/bin.ts', import.meta.url), 'utf8');
+    const shebang = bin.split('\n')[0]!;
+    expect(shebang.startsWith('#!/usr/bin/env -S node ')).toBe(true);
+    expect(shebang.slice('#!/usr/bin/env -S node '.length).split(' ')).toEqual([...VNC_PROCESS_V8_FLAGS]);
   });
 
   it('set at run time, a worker started afterwards runs and collects garbage', () => {
