@@ -6,8 +6,9 @@
  * digits every second. TigerVNC's Xvnc compares such damage with its previous framebuffer before
  * it sends anything ("ComparingUpdateTracker"); this does the same against a snapshot of its own.
  * Each DIRT rect is read row by row and compared with the snapshot (one native compare per row);
- * a row that differs is compared tile column by tile column (16 pixels, {@link TILE_SIZE}), word
- * by word up to each column's first difference, and copied into the snapshot. What comes out is,
+ * a row that differs is compared tile column by tile column (16 pixels, {@link TILE_SIZE}), two
+ * pixels at a time up to each column's first difference (in WebAssembly, `column-compare.ts`,
+ * which also holds the snapshot), and copied into the snapshot. What comes out is,
  * per 16-row band of each rect, the runs of changed tile columns clipped to the rect (so a
  * 2-pixel caret stays 2 pixels wide) and to the band's first and last changed rows, merged
  * downwards where they line up. Full-screen motion, where comparing finds everything changed, is
@@ -29,6 +30,7 @@
 import { TILE_SIZE } from './dirty-bitmap.js';
 import type { FramebufferSource } from './framebuffer-source.js';
 import type { BatchRect } from './move-tracker.js';
+import { ColumnCompare } from './column-compare.js';
 
 /** Counters for `inspect()`: pixels that came in as DIRT and pixels passed on. */
 export interface DamageFilterCounters {
@@ -48,13 +50,11 @@ const COPY_ONLY_BATCHES = 7;
 export class DamageFilter {
   /** Counters since start. */
   readonly counters: DamageFilterCounters = { batches: 0, pixelsIn: 0, pixelsOut: 0 };
-  private snapshot: Uint8Array = new Uint8Array(0);
-  private snap32: Uint32Array = new Uint32Array(0);
-  /** The rect's part of the row being compared, copied out of the source. */
-  private row = new Uint8Array(0);
-  private row32 = new Uint32Array(0);
-  /** Changed tile columns of the band being scanned (1 = changed). */
-  private changed = new Uint8Array(0);
+  /**
+   * The snapshot, the row being compared (the rect's part of it, copied out of the source) and
+   * the changed tile columns of the band being scanned (1 = changed); none while unprimed.
+   */
+  private cmp: ColumnCompare | undefined;
   /**
    * Tiles (row-major, `tilesX` per row) whose snapshot is stale: passed on whole while copying
    * (see {@link DamageFilter.filter}). Such a tile counts as changed until it is compared whole.
@@ -99,14 +99,10 @@ export class DamageFilter {
     const h = fb.height;
     this.width = w;
     this.height = h;
-    if (this.snapshot.length !== w * h * 4) {
-      this.snapshot = new Uint8Array(w * h * 4);
-      this.snap32 = new Uint32Array(this.snapshot.buffer);
-    }
-    this.sizeScratch(w, h);
+    const cmp = this.sized(w, h);
     const epoch = ++this.epoch;
     for (let y = 0; y < h; y++) {
-      fb.readRow(y, 0, w, this.snapshot, y * w * 4);
+      fb.readRow(y, 0, w, cmp.snapshot, y * w * 4);
       // The read changed the format: whatever ran inside it (a newer prime, or a reset) stands.
       if (this.epoch !== epoch) return;
       if (fb.width !== w || fb.height !== h) {
@@ -119,15 +115,13 @@ export class DamageFilter {
   /**
    * Takes over a snapshot made elsewhere under the same rule (the tile differ's, when the guest
    * starts sending DIRT: everything it holds has been passed to every client): `data` is
-   * `width * height` pixels, rows back to back, and is kept, not copied.
+   * `width * height` pixels, rows back to back, and is copied.
    */
   adopt(data: Uint8Array, width: number, height: number): void {
-    if (data.length !== width * height * 4 || data.byteOffset % 4 !== 0) throw new RangeError('snapshot size does not match');
+    if (data.length !== width * height * 4) throw new RangeError('snapshot size does not match');
     this.width = width;
     this.height = height;
-    this.snapshot = data;
-    this.snap32 = new Uint32Array(data.buffer, data.byteOffset, width * height);
-    this.sizeScratch(width, height);
+    this.sized(width, height).snapshot.set(data);
     this.epoch++;
   }
 
@@ -137,21 +131,18 @@ export class DamageFilter {
     this.width = 0;
     this.height = 0;
     this.copyOnly = 0;
-    this.snapshot = new Uint8Array(0);
-    this.snap32 = new Uint32Array(0);
+    this.cmp = undefined;
   }
 
-  private sizeScratch(w: number, h: number): void {
-    if (this.row.length !== w * 4) {
-      this.row = new Uint8Array(w * 4);
-      this.row32 = new Uint32Array(this.row.buffer);
-    }
+  /** The snapshot's memory for a `w` x `h` screen (kept if it has that size), with fresh tile state. */
+  private sized(w: number, h: number): ColumnCompare {
+    if (this.cmp?.width !== w || this.cmp.height !== h) this.cmp = new ColumnCompare(w, h);
     this.tilesX = Math.ceil(w / TILE_SIZE);
-    if (this.changed.length < this.tilesX) this.changed = new Uint8Array(this.tilesX);
     const tiles = this.tilesX * Math.ceil(h / TILE_SIZE);
     if (this.stale.length !== tiles) this.stale = new Uint8Array(tiles);
     else this.stale.fill(0);
     this.copyOnly = 0;
+    return this.cmp;
   }
 
   /**
@@ -214,7 +205,7 @@ export class DamageFilter {
     const T = TILE_SIZE;
     const t0 = Math.floor(left / T);
     const t1 = Math.ceil(right / T);
-    const changed = this.changed;
+    const changed = this.cmp!.changed;
     /** Rects of the previous band, which may grow downwards. */
     let open: { left: number; top: number; right: number; bottom: number }[] = [];
     for (let y0 = top; y0 < bottom; ) {
@@ -275,38 +266,26 @@ export class DamageFilter {
   private compareRow(fb: FramebufferSource, y: number, left: number, right: number, t0: number, t1: number, staleAt: number): boolean {
     const w = this.width;
     const base = y * w;
-    const snap = this.snapshot;
+    const cmp = this.cmp!;
     // The rect's part of the row is copied first, so that the comparison and the copy into the
     // snapshot see the same pixels while the guest may be writing (and the source's count of
     // bytes read stays honest).
-    const cur = this.row;
-    const c32 = this.row32;
+    const cur = cmp.row;
     fb.readRow(y, left, right - left, cur, left * 4);
     if (this.aborted || this.epoch !== this.filterEpoch || fb.width !== w || fb.height !== this.height) {
       this.aborted = true;
       return false;
     }
-    if (staleAt < 0 && Buffer.compare(cur.subarray(left * 4, right * 4), snap.subarray((base + left) * 4, (base + right) * 4)) === 0) return false;
-    // Word by word, one tile column at a time (most rows that differ differ in many columns: a
-    // loop beats a native call per column), each column until its first difference. Equal words
-    // are equal pixels in any byte order. Then the whole span is copied in one native call
+    if (staleAt < 0 && Buffer.compare(cur.subarray(left * 4, right * 4), cmp.snapshot.subarray((base + left) * 4, (base + right) * 4)) === 0) return false;
+    // Tile column by tile column, each up to its first difference (equal words are equal pixels
+    // in any byte order); stale tiles count as changed. Then the span is copied in one call
     // (equal columns copy onto themselves).
-    const s32 = this.snap32;
-    const changed = this.changed;
-    const stale = this.stale;
-    const T = TILE_SIZE;
-    let real = 0;
-    for (let t = t0; t < t1; t++) {
-      const x0 = t === t0 ? left : t * T;
-      const x1 = t === t1 - 1 ? right : x0 - (x0 % T) + T;
-      let x = x0;
-      while (x < x1 && c32[x] === s32[base + x]) x++;
-      if (x < x1) real += x1 - x0;
-      else if (staleAt < 0 || stale[staleAt + t] === 0) continue;
-      changed[t] = 1;
+    this.realChanged += cmp.diff(y, left, right);
+    if (staleAt >= 0) {
+      const changed = cmp.changed;
+      for (let t = t0; t < t1; t++) if (this.stale[staleAt + t]) changed[t] = 1;
     }
-    this.realChanged += real;
-    snap.set(cur.subarray(left * 4, right * 4), (base + left) * 4);
+    cmp.store(y, left, right);
     return true;
   }
 }
