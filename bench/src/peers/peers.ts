@@ -271,6 +271,15 @@ function freeDisplay(): number {
   throw new Error('no free X display number in 60..199');
 }
 
+/**
+ * `p`, marked as handled: a run that fails before it awaits its feeder stops the feeder, which
+ * then rejects this; the run's own error is what is reported, not an unhandled rejection.
+ */
+function settledLater<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 /** A started server with its feeder. */
 interface Started {
   serverPid: number;
@@ -388,7 +397,7 @@ async function startXvnc(tools: PeerTools, fifo: string, timeLog: string, zrleLe
     serverPid: server.pid,
     port,
     go: () => f.signal('SIGUSR1'),
-    fed: f.waitLine('DONE', 600000),
+    fed: settledLater(f.waitLine('DONE', 600000)),
     async stop() {
       await f.stop();
       await server.stop();
@@ -410,7 +419,7 @@ async function startLibvnc(tools: PeerTools, fifo: string, timeLog: string, zrle
     readerTid: () => threadIdByName(p.pid, 'fsreader'),
     port,
     go: () => p.signal('SIGUSR1'),
-    fed: p.waitLine('DONE', 600000),
+    fed: settledLater(p.waitLine('DONE', 600000)),
     stop: () => p.stop(),
   };
 }
