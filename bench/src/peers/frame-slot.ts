@@ -111,9 +111,14 @@ export class FrameSlot {
     return { k: c[K]!, tUs: c[T_US]!, rects, pixels: this.pixels };
   }
 
-  /** Guest: done with the frame taken last; the reader may overwrite the slot. */
+  /**
+   * Guest: done with the frame taken last; the reader may overwrite the slot. Only a full slot
+   * is emptied: a reader that failed meanwhile (FAILED) stays failed, so the next `take` throws
+   * instead of waiting for ever.
+   */
   release(): void {
-    this.setState(EMPTY);
+    Atomics.compareExchange(this.ctl, STATE, FULL, EMPTY);
+    Atomics.notify(this.ctl, STATE);
   }
 
   private setState(s: number): void {

@@ -83,8 +83,7 @@ async function main(): Promise<void> {
     });
     guest.on('error', reject);
   });
-  const readerTid = await readerReady;
-  const guestTid = await guestReady;
+  const [readerTid, guestTid] = await Promise.all([readerReady, guestReady]);
   const vnc = await VncWorker.start({
     params: defaultVncParameters({ listener: { host: '127.0.0.1', port: 0 } }),
     channels: {

@@ -158,14 +158,29 @@ export function cpuMs(pid: number): number {
   }
 }
 
-/** CPU time of one thread (`se.sum_exec_runtime` of /proc/PID/task/TID/sched) in ms, or NaN if unreadable. */
+/**
+ * CPU time of one thread in ms: `se.sum_exec_runtime` of /proc/PID/task/TID/sched, or, on a
+ * kernel without that file, utime + stime of /proc/PID/task/TID/stat (10 ms ticks); NaN if the
+ * thread is gone.
+ */
 export function threadCpuMs(pid: number, tid: number): number {
   try {
     const m = /se\.sum_exec_runtime\s*:\s*([\d.]+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/sched`, 'utf8'));
-    return m ? Number(m[1]) : NaN;
+    if (m) return Number(m[1]);
+  } catch {
+    // no sched file (or no thread): try stat
+  }
+  try {
+    return statTicksMs(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
   } catch {
     return NaN;
   }
+}
+
+/** utime + stime in ms from the text of a /proc stat file (CLK_TCK is 100 on Linux). */
+function statTicksMs(s: string): number {
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
 }
 
 /**
@@ -199,9 +214,7 @@ export function threadIdByName(pid: number, name: string): number | undefined {
 
 /** utime + stime of a process (all threads, including ended ones) in ms, from /proc/PID/stat. */
 export function statCpuMs(pid: number): number {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // CLK_TCK is 100 on Linux
+  return statTicksMs(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
 /** Resident set size of a process in bytes (VmRSS), or NaN if it is gone. */

@@ -19,11 +19,11 @@
  * `pnpm bench -- peers` (idle desktop, 1 client, 9 s window): 6.0 ms/s of server CPU with the
  * flag set at run time only, 2.9 ms/s with it on the command line as well.
  *
- * `--interrupt-budget=32768` (V8's default is 132 KiB of bytecode): how much bytecode a function
+ * `--interrupt-budget=32768` (node 20's V8 default: 67,584): how much bytecode a function
  * runs between two checks of whether it is hot enough to be optimised. An update costs each
  * function on the update path a few hundred bytecodes, so at 2 to 30 updates a second most of
  * them stayed in V8's baseline tier for tens of seconds, and the optimising compiler was still
- * busy on its helper threads 30 s after start (seen with `perf`). With a quarter of the budget
+ * busy on its helper threads 30 s after start (seen with `perf`). With half the budget
  * they are optimised sooner. Measured in `pnpm bench -- peers`, two runs of each, ours alone:
  * idle desktop with 16 clients (9 s window after 30 s) 6.0 and 6.0 ms/s before, 4.8 and 4.5 after;
  * 1 client (window from 3 s) about the same (5.0 to 5.2 against 4.8 to 5.1); the 30 frames/s
