@@ -249,6 +249,10 @@ const TILE_CASES: readonly TileCase[] = [
   { name: '2-colour stripes 8 rows tall (RLE, runs of 512)', subencoding: (c) => (c === 1 ? 128 : 130), fill: () => Array.from({ length: 4096 }, (_, i) => distinct((i >> 9) & 1)) },
   { name: 'long runs after 1000 single pixels in 20 colours (palette RLE)', subencoding: 128 + 28, fill: longRuns(1000, 20, RUN_LENGTHS) },
   { name: 'long runs after 200 colours (plain RLE)', subencoding: 128, fill: longRuns(200, 200, RUN_LENGTHS) },
+  // Plain RLE only under a third of raw (PLAIN_RLE_MAX_SHARE_OF_RAW): runs of 2 are 1/2 to 3/4 of
+  // raw in every format and stay raw; runs of 8 are 1/6 to 1/4 and go plain RLE.
+  { name: 'runs of 2 in 200 colours (raw: plain RLE not under a third of it)', subencoding: 0, fill: () => Array.from({ length: 4096 }, (_, i) => distinct((i >> 1) % 200)) },
+  { name: 'runs of 8 in 200 colours (plain RLE)', subencoding: 128, fill: () => Array.from({ length: 4096 }, (_, i) => distinct((i >> 3) % 200)) },
   { name: 'noise (raw)', subencoding: 0, fill: (rng) => Array.from({ length: 4096 }, () => rng.int(0, 0xffffff)) },
 ];
 
