@@ -253,6 +253,11 @@ const TILE_CASES: readonly TileCase[] = [
   // raw in every format and stay raw; runs of 8 are 1/6 to 1/4 and go plain RLE.
   { name: 'runs of 2 in 200 colours (raw: plain RLE not under a third of it)', subencoding: 0, fill: () => Array.from({ length: 4096 }, (_, i) => distinct((i >> 1) % 200)) },
   { name: 'runs of 8 in 200 colours (plain RLE)', subencoding: 128, fill: () => Array.from({ length: 4096 }, (_, i) => distinct((i >> 3) % 200)) },
+  // Either RLE over a packed palette only under half of it (RLE_MAX_SHARE_OF_PACKED): 2 colours
+  // in runs of 32 are just over half of packed (but for 1-byte pixels, whose plain RLE is just
+  // under), in runs of 64 about a quarter (where 1-byte pixels make plain RLE smaller still).
+  { name: '2 colours in runs of 32 (packed: RLE not under half of it)', subencoding: (c) => (c === 1 ? 128 : 2), fill: () => Array.from({ length: 4096 }, (_, i) => distinct((i >> 5) & 1)) },
+  { name: '2 colours in runs of 64 (palette RLE)', subencoding: (c) => (c === 1 ? 128 : 130), fill: () => Array.from({ length: 4096 }, (_, i) => distinct((i >> 6) & 1)) },
   { name: 'noise (raw)', subencoding: 0, fill: (rng) => Array.from({ length: 4096 }, () => rng.int(0, 0xffffff)) },
 ];
 
