@@ -61,8 +61,6 @@ export class DamageFilter {
    */
   private stale = new Uint8Array(0);
   private tilesX = 0;
-  private width = 0;
-  private height = 0;
   /** Batches left to copy without comparing (see {@link DamageFilter.filter}). */
   private copyOnly = 0;
   /** Pixels found really different (stale tiles aside) in the batch being compared. */
@@ -85,6 +83,16 @@ export class DamageFilter {
    */
   constructor(private readonly copyOnlyMinPixels = COPY_ONLY_MIN_PIXELS) {}
 
+  /** The snapshot's width (0 while there is none). */
+  private get width(): number {
+    return this.cmp?.width ?? 0;
+  }
+
+  /** The snapshot's height (0 while there is none). */
+  private get height(): number {
+    return this.cmp?.height ?? 0;
+  }
+
   /** True while a snapshot of `fb`'s current size is held. */
   isPrimedFor(fb: FramebufferSource): boolean {
     return this.width > 0 && this.width === fb.width && this.height === fb.height;
@@ -97,8 +105,6 @@ export class DamageFilter {
   prime(fb: FramebufferSource): void {
     const w = fb.width;
     const h = fb.height;
-    this.width = w;
-    this.height = h;
     const cmp = this.sized(w, h);
     const epoch = ++this.epoch;
     for (let y = 0; y < h; y++) {
@@ -119,8 +125,6 @@ export class DamageFilter {
    */
   adopt(data: Uint8Array, width: number, height: number): void {
     if (data.length !== width * height * 4) throw new RangeError('snapshot size does not match');
-    this.width = width;
-    this.height = height;
     this.sized(width, height).snapshot.set(data);
     this.epoch++;
   }
@@ -128,8 +132,6 @@ export class DamageFilter {
   /** Drops the snapshot (and its memory); the next use must {@link DamageFilter.prime} again. */
   reset(): void {
     this.epoch++;
-    this.width = 0;
-    this.height = 0;
     this.copyOnly = 0;
     this.cmp = undefined;
   }
@@ -213,14 +215,19 @@ export class DamageFilter {
       changed.fill(0, t0, t1);
       const ty = Math.floor(y0 / T);
       const staleAt = ty * this.tilesX;
+      // Stale tiles count as changed, compared or not.
       let staleBand = false;
-      for (let t = t0; t < t1; t++) if (this.stale[staleAt + t]) staleBand = true;
+      for (let t = t0; t < t1; t++) {
+        if (!this.stale[staleAt + t]) continue;
+        staleBand = true;
+        changed[t] = 1;
+      }
       // The band's first and last rows that differ: its rects are cut to those rows (all of
       // them where a stale tile is passed on).
       let first = staleBand ? y0 : -1;
       let last = staleBand ? y1 - 1 : -1;
       for (let y = y0; y < y1 && !this.aborted; y++) {
-        if (!this.compareRow(fb, y, left, right, t0, t1, staleBand ? staleAt : -1)) continue;
+        if (!this.compareRow(fb, y, left, right, staleBand)) continue;
         if (first < 0) first = y;
         last = y;
       }
@@ -260,10 +267,10 @@ export class DamageFilter {
 
   /**
    * Compares row `y`'s pixels `left..right` with the snapshot; marks the tile columns that
-   * differ in `changed` and copies the row into the snapshot. True if any differed. Stale
-   * tiles (`staleAt`: the band's first tile index in `stale`, or -1 for none) count as differing.
+   * differ in `changed` and copies the row into the snapshot. True if any differed, or always in
+   * a band with stale tiles (`staleBand`: the row is compared and copied even if it is equal).
    */
-  private compareRow(fb: FramebufferSource, y: number, left: number, right: number, t0: number, t1: number, staleAt: number): boolean {
+  private compareRow(fb: FramebufferSource, y: number, left: number, right: number, staleBand: boolean): boolean {
     const w = this.width;
     const base = y * w;
     const cmp = this.cmp!;
@@ -276,15 +283,10 @@ export class DamageFilter {
       this.aborted = true;
       return false;
     }
-    if (staleAt < 0 && Buffer.compare(cur.subarray(left * 4, right * 4), cmp.snapshot.subarray((base + left) * 4, (base + right) * 4)) === 0) return false;
+    if (!staleBand && Buffer.compare(cur.subarray(left * 4, right * 4), cmp.snapshot.subarray((base + left) * 4, (base + right) * 4)) === 0) return false;
     // Tile column by tile column, each up to its first difference (equal words are equal pixels
-    // in any byte order); stale tiles count as changed. Then the span is copied in one call
-    // (equal columns copy onto themselves).
+    // in any byte order). Then the span is copied in one call (equal columns copy onto themselves).
     this.realChanged += cmp.diff(y, left, right);
-    if (staleAt >= 0) {
-      const changed = cmp.changed;
-      for (let t = t0; t < t1; t++) if (this.stale[staleAt + t]) changed[t] = 1;
-    }
     cmp.store(y, left, right);
     return true;
   }
