@@ -15,7 +15,7 @@
  * Control words (Int32): state, then k, t_us, rect count, then 4 per rect (x, y, w, h).
  */
 
-import { FRAME_STREAM_MAX_RECTS, type StreamFrame, type StreamRect } from './stream.js';
+import { FRAME_STREAM_MAX_RECTS, copyRect, type StreamFrame, type StreamRect } from './stream.js';
 
 const STATE = 0;
 const K = 1;
@@ -70,11 +70,7 @@ export class FrameSlot {
     c[COUNT] = frame.rects.length;
     frame.rects.forEach((r, i) => {
       if (r.x + r.w > this.buffers.width || r.y + r.h > this.buffers.height) throw new Error(`frame slot: rect ${r.w}x${r.h}+${r.x}+${r.y} is off the screen`);
-      const rowBytes = r.w * 4;
-      for (let y = 0; y < r.h; y++) {
-        const src = r.offset + y * r.pitch;
-        this.pixels.set(frame.pixels.subarray(src, src + rowBytes), (r.y + y) * this.stride + r.x * 4);
-      }
+      copyRect(frame, r, this.pixels, r.y * this.stride + r.x * 4, this.stride);
       const at = RECTS + PER_RECT * i;
       c[at] = r.x;
       c[at + 1] = r.y;

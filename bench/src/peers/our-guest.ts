@@ -19,7 +19,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { type DirtyRect, SynthvidGuestDriver } from '@openvmm-vnc-ts/video-core';
 import { FrameSlot, type FrameSlotBuffers } from './frame-slot.js';
-import type { StreamFrame } from './stream.js';
+import { copyRect, type StreamFrame } from './stream.js';
 
 /** What the guest thread is started with. */
 export interface OurGuestData {
@@ -47,15 +47,7 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function write(f: StreamFrame): DirtyRect[] {
   const rects: DirtyRect[] = [];
   for (const r of f.rects) {
-    const rowBytes = r.w * 4;
-    const dst = r.y * stride + r.x * 4;
-    if (r.pitch === stride && rowBytes === stride) vram.set(f.pixels.subarray(r.offset, r.offset + r.h * stride), dst);
-    else {
-      for (let y = 0; y < r.h; y++) {
-        const src = r.offset + y * r.pitch;
-        vram.set(f.pixels.subarray(src, src + rowBytes), dst + y * stride);
-      }
-    }
+    copyRect(f, r, vram, r.y * stride + r.x * 4, stride);
     rects.push({ left: r.x, top: r.y, right: r.x + r.w, bottom: r.y + r.h });
   }
   return rects;

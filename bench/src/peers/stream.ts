@@ -23,6 +23,22 @@ export interface StreamRect {
   pitch: number;
 }
 
+/**
+ * Copies rect `r` of `frame` (rows `r.pitch` apart in `frame.pixels`) into `dst` at `dstOffset`,
+ * rows `dstPitch` apart: one copy when both sides hold the rows back to back.
+ */
+export function copyRect(frame: StreamFrame, r: StreamRect, dst: Uint8Array, dstOffset: number, dstPitch: number): void {
+  const rowBytes = r.w * 4;
+  if (r.pitch === rowBytes && dstPitch === rowBytes) {
+    dst.set(frame.pixels.subarray(r.offset, r.offset + r.h * rowBytes), dstOffset);
+    return;
+  }
+  for (let y = 0; y < r.h; y++) {
+    const src = r.offset + y * r.pitch;
+    dst.set(frame.pixels.subarray(src, src + rowBytes), dstOffset + y * dstPitch);
+  }
+}
+
 /** One frame: its number, its time (us after frame 1) and its rects, the tag rect last. */
 export interface StreamFrame {
   k: number;
