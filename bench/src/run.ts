@@ -15,6 +15,7 @@ import { deflateBenchmark } from './deflate.js';
 import { dirtyBitmapBenchmark } from './dirty-bitmap.js';
 import { encodeRawBenchmark } from './encode-raw.js';
 import { nowMs } from './harness.js';
+import { idleFloorBenchmark } from './idle-floor.js';
 import { idleVramBenchmark } from './idle-vram.js';
 import { multiClientBenchmark } from './multi-client.js';
 import { peersBenchmark } from './peers/peers.js';
@@ -34,6 +35,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   encodeRawBenchmark,
   tightBenchmark,
   multiClientBenchmark,
+  idleFloorBenchmark,
   peersBenchmark,
 ];
 

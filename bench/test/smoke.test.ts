@@ -25,7 +25,7 @@ const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
 const RUNNER = join(BENCH_DIR, 'dist', 'run.js');
 const DOCS_DIR = fileURLToPath(new URL('../../docs/performance/', import.meta.url));
 const PUBLISHED = ['results.json', 'peers.json', 'peers.svg'];
-const MICRO = ['tile-diff', 'dirty-bitmap', 'idle-vram', 'pixel-convert', 'deflate', 'encode-raw', 'tight', 'multi-client'];
+const MICRO = ['tile-diff', 'dirty-bitmap', 'idle-vram', 'pixel-convert', 'deflate', 'encode-raw', 'tight', 'multi-client', 'idle-floor'];
 
 type Row = Record<string, number | string | boolean | null>;
 interface Stored {
@@ -130,6 +130,13 @@ describe('bench smoke run (BENCH_SMOKE=1)', () => {
     expect(mc.few as number).toBeGreaterThanOrEqual(2 * region);
     expect(mc.many as number).toBeGreaterThanOrEqual(region + region / 16);
     expect(mc.many as number).toBeLessThan(mc.few as number);
+    // The floor servers (C and both Node shapes) each delivered updates to their 16 clients.
+    const floor = results['idle-floor']!.rows;
+    expect(floor.map((r) => r.server)).toEqual(['C, epoll', 'Node, main thread', 'Node, worker thread']);
+    for (const r of floor) {
+      expect(r.updatesPerSec as number, String(r.server)).toBeGreaterThan(0);
+      expect(r.cpuMsPerSec as number, String(r.server)).toBeGreaterThan(0);
+    }
   });
 
   it('peers: our server delivered frames over ZRLE with bytes, latency and CPU, and the right final picture', () => {
