@@ -49,6 +49,19 @@ describe('gvnccapture against the CLI', () => {
     });
   });
 
+  it('serves the test card under an 8 GiB address-space limit (ulimit -v), where WebAssembly memory cannot be had', async () => {
+    // The damage filter's WebAssembly memory cannot be reserved under this limit (V8 reserves
+    // guard regions of several GiB); the worker used to fail on the first client. Now the
+    // filter compares in JavaScript and says so once.
+    const port = await freePort();
+    cli = await startCli(['--gfx', '--guest', 'test-card', '--vnc-port', String(port)], { addressSpaceKiB: 8 * 1024 * 1024 });
+    const expected = expectedTestCard(1024, 768);
+    const shot = await captureUntil('127.0.0.1', port, expected);
+    expect(diffCount(shot, expected)).toBe(0);
+    expect(cli.output()).toContain('the damage filter compares in JavaScript');
+    expect(cli.output()).not.toContain('thread failed');
+  });
+
   it('serves the same picture when the screen is found by tile diff (--vnc without --gfx)', async () => {
     const port = await freePort();
     cli = await startCli(['--vnc', '--guest', 'test-card', '--vnc-port', String(port)]);

@@ -70,6 +70,8 @@ export class VncCoordinator {
   private readonly unsubscribeFormat: (() => void) | undefined;
   private nextId = 0;
   private stopped = false;
+  /** The damage filter's JavaScript fallback has been logged (see {@link VncCoordinator.noteDamageEngine}). */
+  private damageEngineNoted = false;
   private cursor: CursorImage = DEFAULT_CURSOR;
   private readonly authThrottle = new AuthThrottle();
   /** Classifies new connections (raw RFB, WebSocket, HTTP); absent when detection is off. */
@@ -153,7 +155,15 @@ export class VncCoordinator {
     const moves = this.moveDetector.observe(this.channels.framebuffer, rects, copyClients);
     const shadow = copyClients ? this.moveDetector.shadow : undefined;
     const changed = this.changedParts(rects, diffed);
+    this.noteDamageEngine();
     for (const c of this.clients) c.conn.markDirtyBatch(c.conn.takesComparedDirt ? changed : rects, moves, shadow);
+  }
+
+  /** Says once when the damage filter had to fall back to JavaScript (no WebAssembly memory). */
+  private noteDamageEngine(): void {
+    if (this.damageEngineNoted || this.damage.engine !== 'js') return;
+    this.damageEngineNoted = true;
+    this.log.warn('no WebAssembly memory could be allocated (an address-space limit such as ulimit -v?); the damage filter compares in JavaScript, more slowly');
   }
 
   /**
@@ -250,7 +260,7 @@ export class VncCoordinator {
       diffTimer: this.timer !== undefined,
       ...this.stats,
       moveDetector: { shadow: this.moveDetector.shadow.active, ...this.moveDetector.counters },
-      damageFilter: { snapshot: this.damage.isPrimedFor(this.channels.framebuffer), ...this.damage.counters },
+      damageFilter: { snapshot: this.damage.isPrimedFor(this.channels.framebuffer), engine: this.damage.engine, ...this.damage.counters },
       clients: this.clients.map((c) => ({ id: c.id, remote: c.remote, ...c.conn.inspect() })),
     };
   }
@@ -343,6 +353,7 @@ export class VncCoordinator {
     // The only client will read the whole frame: the damage snapshot may be taken now (see
     // DamageFilter), which spares it a second full frame at the next DIRT.
     if (this.deviceDirtSeen && this.clients.length === 0) this.damage.prime(this.channels.framebuffer);
+    this.noteDamageEngine();
     const id = this.nextId++;
     const conn = new VncConnection(socket, {
       framebuffer: this.channels.framebuffer,

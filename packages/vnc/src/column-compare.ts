@@ -11,6 +11,14 @@
  *
  * The module is tiny (one function, source in `column-compare.wat`) and is compiled once per
  * process, synchronously.
+ *
+ * Why a JavaScript fallback: V8 reserves several GiB of address space for each WebAssembly
+ * memory on 64-bit hosts (its bounds checks are guard pages). Under an address-space limit
+ * (`ulimit -v`, systemd's `LimitAS=`) of 8 GiB, `new WebAssembly.Memory` throws "could not
+ * allocate memory" although node itself runs fine. The server must not stop comparing (or
+ * crash) there, so the same layout then lives in a plain `ArrayBuffer` and a JavaScript loop
+ * does the comparison, slower but with the same results ({@link ColumnCompare.engine} says
+ * which one runs).
  */
 
 import { TILE_SIZE } from './dirty-bitmap.js';
@@ -53,23 +61,40 @@ export class ColumnCompare {
   readonly row: Uint8Array;
   /** One byte per tile column, set to 1 by {@link ColumnCompare.diff} for each that differs; the caller clears them. */
   readonly changed: Uint8Array;
-  private readonly exports: Exports;
+  /** What compares: WebAssembly, or the JavaScript fallback when no WebAssembly memory could be had. */
+  readonly engine: 'wasm' | 'js';
+  private readonly exports: Exports | undefined;
+  /** The whole memory as pixels (the JavaScript fallback's view; offsets are multiples of 4). */
+  private readonly pixels: Int32Array;
   private readonly rowAt: number;
   private readonly snapAt: number;
 
+  /** `engine: 'js'` forces the JavaScript fallback (tests); by default WebAssembly is tried first. */
   constructor(
     readonly width: number,
     readonly height: number,
+    options: { engine?: 'wasm' | 'js' } = {},
   ) {
     this.rowAt = MAX_TILE_COLUMNS;
     // Eight-byte aligned, so that a row read from VRAM lands at its own alignment modulo 8.
     this.snapAt = (this.rowAt + width * 4 + 7) & ~7;
-    const bytes = this.snapAt + width * height * 4;
-    const memory = new wasm.Memory({ initial: Math.ceil(bytes / PAGE) });
-    this.exports = new wasm.Instance(module(), { env: { memory } }).exports as Exports;
-    this.changed = new Uint8Array(memory.buffer, 0, Math.ceil(width / TILE_SIZE));
-    this.row = new Uint8Array(memory.buffer, this.rowAt, width * 4);
-    this.snapshot = new Uint8Array(memory.buffer, this.snapAt, width * height * 4);
+    const pages = Math.ceil((this.snapAt + width * height * 4) / PAGE);
+    let wasmMemory: { buffer: ArrayBuffer } | undefined;
+    if (options.engine !== 'js') {
+      try {
+        wasmMemory = new wasm.Memory({ initial: pages });
+      } catch (err) {
+        // An address-space limit (see the module comment); anything else is a real error.
+        if (!(err instanceof RangeError)) throw err;
+      }
+    }
+    this.engine = wasmMemory ? 'wasm' : 'js';
+    this.exports = wasmMemory ? (new wasm.Instance(module(), { env: { memory: wasmMemory } }).exports as Exports) : undefined;
+    const memory = wasmMemory?.buffer ?? new ArrayBuffer(pages * PAGE);
+    this.pixels = new Int32Array(memory);
+    this.changed = new Uint8Array(memory, 0, Math.ceil(width / TILE_SIZE));
+    this.row = new Uint8Array(memory, this.rowAt, width * 4);
+    this.snapshot = new Uint8Array(memory, this.snapAt, width * height * 4);
   }
 
   /**
@@ -79,7 +104,9 @@ export class ColumnCompare {
    * columns that differ. The snapshot is not changed.
    */
   diff(y: number, left: number, right: number): number {
-    return this.exports.diffColumns(this.rowAt, this.snapAt + y * this.width * 4, left, right, 0);
+    const snap = this.snapAt + y * this.width * 4;
+    if (this.exports) return this.exports.diffColumns(this.rowAt, snap, left, right, 0);
+    return diffColumnsJs(this.pixels, this.changed, this.rowAt >> 2, snap >> 2, left, right);
   }
 
   /** Copies pixels `left..right` of {@link ColumnCompare.row} into row `y` of the snapshot. */
@@ -87,4 +114,25 @@ export class ColumnCompare {
     const at = (y * this.width + left) * 4;
     this.snapshot.set(this.row.subarray(left * 4, right * 4), at);
   }
+}
+
+/**
+ * `diffColumns` of `column-compare.wat` in JavaScript, one pixel at a time: `row` and `snap` are
+ * the pixel indexes in `pixels` of pixel 0 of the row buffer and of the snapshot's row.
+ */
+function diffColumnsJs(pixels: Int32Array, flags: Uint8Array, row: number, snap: number, left: number, right: number): number {
+  let real = 0;
+  let x = left;
+  while (x < right) {
+    let end = (x & ~(TILE_SIZE - 1)) + TILE_SIZE;
+    if (end > right) end = right;
+    let a = x;
+    while (a < end && pixels[row + a] === pixels[snap + a]) a++;
+    if (a < end) {
+      flags[(x / TILE_SIZE) | 0] = 1;
+      real += end - x;
+    }
+    x = end;
+  }
+  return real;
 }

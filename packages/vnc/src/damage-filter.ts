@@ -93,6 +93,14 @@ export class DamageFilter {
     return this.cmp?.height ?? 0;
   }
 
+  /**
+   * What compares: `'wasm'`, or `'js'` where no WebAssembly memory could be had (an
+   * address-space limit, see `ColumnCompare`); `undefined` while there is no snapshot.
+   */
+  get engine(): 'wasm' | 'js' | undefined {
+    return this.cmp?.engine;
+  }
+
   /** True while a snapshot of `fb`'s current size is held. */
   isPrimedFor(fb: FramebufferSource): boolean {
     return this.width > 0 && this.width === fb.width && this.height === fb.height;

@@ -58,9 +58,15 @@ export function exited(proc: ChildProcess): Promise<number | string> {
   return new Promise((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
 }
 
-/** Starts `node dist/bin.js ...args` and waits for the listening line. */
-export async function startCli(args: readonly string[]): Promise<CliProcess> {
-  const proc = spawn(process.execPath, [CLI_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `node dist/bin.js ...args` and waits for the listening line. `addressSpaceKiB` runs it
+ * under `ulimit -v` (the shell execs node, so the process and its signals are node's own).
+ */
+export async function startCli(args: readonly string[], options: { addressSpaceKiB?: number } = {}): Promise<CliProcess> {
+  const proc =
+    options.addressSpaceKiB === undefined
+      ? spawn(process.execPath, [CLI_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('sh', ['-c', `ulimit -v ${options.addressSpaceKiB} && exec "$0" "$@"`, process.execPath, CLI_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = collectOutput(proc);
   try {
     const { host, port } = await waitForListening(proc, output);
