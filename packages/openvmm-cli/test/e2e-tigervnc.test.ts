@@ -108,8 +108,15 @@ describe('TigerVNC viewer with the demo guest', () => {
     expect([image.width, image.height, image.hotX, image.hotY]).toEqual([ARROW_POINTER.width, ARROW_POINTER.height, ARROW_POINTER.hotX, ARROW_POINTER.hotY]);
     expect(image.pixels.map((p) => p.toString(16))).toEqual(expected.map((p) => p.toString(16)));
 
-    const client = (await inspectClients(cli!))[0]!;
-    const ext = client['extensions'] as { negotiated: Record<string, boolean>; continuousUpdates: Record<string, unknown> };
+    type Extensions = { negotiated: Record<string, boolean>; continuousUpdates: Record<string, unknown> };
+    const extensions = async (): Promise<Extensions> => (await inspectClients(cli!))[0]!['extensions'] as Extensions;
+    // Fences are answered as updates flow (the demo guest keeps drawing); the cursor can match
+    // before the second answer is in, so wait for it (bounded) rather than race it.
+    let ext = await extensions();
+    for (let i = 0; i < 50 && !((ext.continuousUpdates['lastAnsweredFence'] as number) > 1); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      ext = await extensions();
+    }
     expect(ext.negotiated['fence']).toBe(true);
     expect(ext.negotiated['continuousUpdates']).toBe(true);
     expect(ext.negotiated['extendedClipboard']).toBe(true);
