@@ -84,7 +84,8 @@ int main(int argc, char **argv) {
         for (int c = 0; c < MAX_FDS; c++) {
           if (!pending[c]) continue;
           pending[c] = 0;
-          if (write(c, update, update_bytes) < 0) pending[c] = 0;
+          ssize_t w = write(c, update, update_bytes); /* blocking; a client that left is seen by its read */
+          (void)w;
         }
       } else {
         ssize_t r = read(fd, buf, sizeof buf);

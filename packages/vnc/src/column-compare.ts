@@ -14,8 +14,9 @@
  *
  * Why a JavaScript fallback: V8 reserves several GiB of address space for each WebAssembly
  * memory on 64-bit hosts (its bounds checks are guard pages). Under an address-space limit
- * (`ulimit -v`, systemd's `LimitAS=`) of 8 GiB, `new WebAssembly.Memory` throws "could not
- * allocate memory" although node itself runs fine. The server must not stop comparing (or
+ * (`ulimit -v`, systemd's `LimitAS=`) of 8 GiB or less (12 GiB was enough on this project's
+ * machines), `new WebAssembly.Memory` throws "could not allocate memory" although node itself
+ * runs fine. The server must not stop comparing (or
  * crash) there, so the same layout then lives in a plain `ArrayBuffer` and a JavaScript loop
  * does the comparison, slower but with the same results ({@link ColumnCompare.engine} says
  * which one runs).
