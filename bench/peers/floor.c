@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ int main(int argc, char **argv) {
   int interval_ms = atoi(argv[3]);
   char *update = calloc(1, update_bytes);
   char buf[4096];
+  signal(SIGPIPE, SIG_IGN); /* a client gone between its reset and our read: write fails, we go on */
 
   int ls = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
@@ -84,7 +86,7 @@ int main(int argc, char **argv) {
         for (int c = 0; c < MAX_FDS; c++) {
           if (!pending[c]) continue;
           pending[c] = 0;
-          ssize_t w = write(c, update, update_bytes); /* blocking; a client that left is seen by its read */
+          ssize_t w = write(c, update, update_bytes); /* blocking; a client that left is closed by its read */
           (void)w;
         }
       } else {

@@ -134,8 +134,10 @@ describe('bench smoke run (BENCH_SMOKE=1)', () => {
     const floor = results['idle-floor']!.rows;
     expect(floor.map((r) => r.server)).toEqual(['C, epoll', 'Node, main thread', 'Node, worker thread']);
     for (const r of floor) {
-      expect(r.updatesPerSec as number, String(r.server)).toBeGreaterThan(0);
-      expect(r.cpuMsPerSec as number, String(r.server)).toBeGreaterThan(0);
+      expect(r.clientsServed, String(r.server)).toBe(16);
+      expect(r.updatesPerSec as number, String(r.server)).toBeGreaterThanOrEqual(16);
+      // At least 0: on a kernel without per-thread sched files CPU comes in 10 ms ticks.
+      expect(r.cpuMsPerSec as number, String(r.server)).toBeGreaterThanOrEqual(0);
     }
   });
 

@@ -74,14 +74,15 @@ function painter(f: Fixture) {
       for (let y = 0; y < h; y++) bytes.set(tmp[y]!, at(dx, dy + y));
     },
     clip,
-    /** Remembers the rect's pixels; the returned function writes them back (unreported) and returns the rect. */
-    save(x: number, y: number, w: number, h: number): () => { left: number; top: number; right: number; bottom: number } {
+    /** Remembers the rect's pixels; the returned function writes them back (unreported) and returns the rect, or nothing after a resize. */
+    save(x: number, y: number, w: number, h: number): () => { left: number; top: number; right: number; bottom: number } | undefined {
       const [l, t, r, b] = clip(x, y, w, h);
       const fmt = { ...f.view.format };
       const rows: Uint8Array[] = [];
       for (let yy = t; yy < b; yy++) rows.push(bytes.slice(at(l, yy), at(r, yy)));
       return () => {
-        if (f.view.format.width === fmt.width && f.view.format.height === fmt.height) rows.forEach((row, i) => bytes.set(row, at(l, t + i)));
+        if (f.view.format.width !== fmt.width || f.view.format.height !== fmt.height) return undefined;
+        rows.forEach((row, i) => bytes.set(row, at(l, t + i)));
         return { left: l, top: t, right: r, bottom: b };
       };
     },
@@ -116,7 +117,7 @@ async function run(ops: Op[], device = true): Promise<void> {
   if (device) f.vnc.dirt([]);
   const late: { left: number; top: number; right: number; bottom: number }[] = [];
   let pending = false;
-  let saved: (() => { left: number; top: number; right: number; bottom: number }) | undefined;
+  let saved: (() => { left: number; top: number; right: number; bottom: number } | undefined) | undefined;
   let last = { left: 0, top: 0, right: W, bottom: H };
   const target = (): boolean => screen.width === f.view.width && screen.height === f.view.height && Buffer.from(screen.data).equals(Buffer.from(vramPixels(f)));
   const dirt = (rects: { left: number; top: number; right: number; bottom: number }[]): void => {
@@ -173,14 +174,16 @@ async function run(ops: Op[], device = true): Promise<void> {
         late.push({ left: x, top: y, right: x + op.w, bottom: y + op.h });
         break;
       }
-      case 'revert':
+      case 'revert': {
         // The guest puts back what it drew unreported (a caret blinking off): VRAM equals the
         // shadow there again, while a client that read the drawn pixels still shows them. That
         // is a drawing too, and a guest reports what it draws: late, like the first one (if the
         // first one was reported already, nothing else would ever report this one).
-        if (saved) late.push(saved());
+        const reverted = saved?.();
+        if (reverted) late.push(reverted);
         saved = undefined;
         break;
+      }
       case 'late':
         if (late.length) dirt(late.splice(0));
         break;
