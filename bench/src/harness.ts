@@ -202,6 +202,12 @@ export async function measureSideBySide(contenders: readonly Contender[], option
   return samples.map((s, i) => ({ ...summarize(s), rounds, opsPerRound: ops[i]! }));
 }
 
+/** The positive number in environment variable `name`, or `def` when it is unset or not one. */
+export function envNum(name: string, def: number): number {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : def;
+}
+
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

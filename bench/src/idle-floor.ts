@@ -19,13 +19,11 @@
  * (default 2) taken in turn.
  */
 
-import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { VNC_PROCESS_V8_FLAGS } from '@openvmm-vnc-ts/vnc-worker';
-import { check, nowMs, sleep } from './harness.js';
-import { PEERS_BIN, PEERS_SRC } from './peers/build.js';
+import { check, envNum, nowMs, sleep } from './harness.js';
+import { buildPeerProgram } from './peers/build.js';
 import { type Proc, cpuMs, freePort, startProcess } from './peers/procs.js';
 import { type BenchResult, type Benchmark, type Row } from './report.js';
 import { smokeOr } from './smoke.js';
@@ -35,22 +33,10 @@ const UPDATE_BYTES = 1602;
 const INTERVAL_MS = 500;
 const REQUEST = Buffer.from([3, 1, 0, 0, 0, 0, 0, 16, 0, 16]); // FramebufferUpdateRequest, incremental
 
-const envSeconds = (name: string, normal: number, smoke: number): number => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : smokeOr(normal, smoke);
-};
+const envSeconds = (name: string, normal: number, smoke: number): number => envNum(name, smokeOr(normal, smoke));
 
 type Kind = 'c' | 'node-main' | 'node-worker';
 const LABEL: Record<Kind, string> = { c: 'C, epoll', 'node-main': 'Node, main thread', 'node-worker': 'Node, worker thread' };
-
-/** Builds `floor.c` (every run: one small file, no dependencies but libc). */
-function buildFloor(): string {
-  const out = `${PEERS_BIN}floor`;
-  mkdirSync(PEERS_BIN, { recursive: true });
-  const r = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-o', out, `${PEERS_SRC}floor.c`], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gcc floor.c failed: ${r.stderr || r.error?.message}`);
-  return out;
-}
 
 function start(kind: Kind, port: number, cBinary: string): Proc {
   const args = [String(port), String(UPDATE_BYTES), String(INTERVAL_MS)];
@@ -115,7 +101,7 @@ async function measureOnce(kind: Kind, cBinary: string, warmMs: number, windowMs
 }
 
 async function run(): Promise<BenchResult> {
-  const cBinary = buildFloor();
+  const cBinary = buildPeerProgram('floor');
   const warmMs = envSeconds('FLOOR_WARM_SECONDS', 30, 0.5) * 1000;
   const windowMs = envSeconds('FLOOR_SECONDS', 10, 1) * 1000;
   const rounds = Math.max(1, Math.round(envSeconds('FLOOR_ROUNDS', 2, 1)));

@@ -20,6 +20,8 @@ const PROGRAMS: Record<string, { src: string; libs: string[]; needs: string }> =
   rfbmeter: { src: 'rfbmeter.c', libs: ['-lvncclient', '-ldl'], needs: 'libvncserver-dev' },
   vncserve: { src: 'vncserve.c', libs: ['-lvncserver', '-lpthread', '-ldl'], needs: 'libvncserver-dev' },
   xfeed: { src: 'xfeed.c', libs: ['-lX11', '-lXext'], needs: 'libx11-dev libxext-dev' },
+  // The `idle-floor` benchmark's C server (not a peers tool).
+  floor: { src: 'floor.c', libs: [], needs: 'gcc' },
 };
 const HEADERS = ['workloads.h', 'framestream.h'];
 
@@ -68,6 +70,12 @@ function version(cmd: string, args: string[], re: RegExp): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** Builds one of this folder's C programs by name (as `buildPeerTools` does); returns its path. */
+export function buildPeerProgram(name: string): string {
+  mkdirSync(PEERS_BIN, { recursive: true });
+  return build(name);
 }
 
 /** Builds what can be built. Throws if the generator or the meter cannot be (nothing can run then). */

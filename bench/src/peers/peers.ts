@@ -45,7 +45,7 @@ import { arch, cpus, loadavg, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VNC_PROCESS_V8_FLAGS } from '@openvmm-vnc-ts/vnc-worker';
-import { check, quantile, sleep } from '../harness.js';
+import { check, envNum, quantile, sleep } from '../harness.js';
 import { type BenchResult, type Benchmark, type Row, fmtRatio } from '../report.js';
 import { type PeerTools, buildPeerTools } from './build.js';
 import type { OurServerMessage, OurServerRequest } from './our-server.js';
@@ -114,11 +114,6 @@ function peerZrleLevel(): number | undefined {
 /** Quiet time between the clients' first picture and the first frame (start-up work, GC of the first full frame). */
 const SETTLE_MS = 1500;
 
-
-const envNum = (name: string, def: number): number => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : def;
-};
 
 function workloads(): WorkloadSpec[] {
   const secs = envNum('PEERS_SECONDS', 6);
